@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import schema from './policy.schema.json' with { type: 'json' };
+
+/** The operator-tunable policy; its one schema is `policy.schema.json` beside this file. */
+export interface Policy {
+  readonly policy: 'strict' | 'compatible';
+  readonly weights: Readonly<{ profileReuse: number; ownTeam: number }>;
+  readonly keys: PolicyKeys;
+  readonly extraSafeSysctls: readonly string[];
+  readonly assumedPlacementTtlSeconds: number;
+  readonly staleAfterSeconds: number;
+  readonly bodyLimitBytes: number;
+}
+
+export interface PolicyKeys {
+  /** Namespace label and node label naming a team. */
+  readonly teamLabel: string;
+  /** Node annotation (declared node-level values) and pod annotation (node-level values needed). */
+  readonly sysctlsAnnotation: string;
+  /** Node annotation mirroring the kubelet's `--allowed-unsafe-sysctls`. */
+  readonly allowedUnsafeSysctlsAnnotation: string;
+}
+
+export const DEFAULT_POLICY: Policy = deepFreeze({
+  policy: 'strict',
+  weights: { profileReuse: 6, ownTeam: 4 },
+  keys: {
+    teamLabel: 'sysctl-extender.io/team',
+    sysctlsAnnotation: 'sysctl-extender.io/sysctls',
+    allowedUnsafeSysctlsAnnotation: 'sysctl-extender.io/allowed-unsafe-sysctls',
+  },
+  extraSafeSysctls: [],
+  assumedPlacementTtlSeconds: 30,
+  staleAfterSeconds: 60,
+  // A 5,000-node NodeList of full Node objects runs to tens of MB (about 8 kB per node).
+  bodyLimitBytes: 100 * 1024 * 1024,
+});
+
+const validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
+
+export class PolicyError extends Error {}
+
+/** Validates an operator's document and fills in defaults; throws PolicyError listing every problem. */
+export function parsePolicy(document: unknown): Policy {
+  if (!validate(document)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    throw new PolicyError(`invalid policy: ${problems.join('; ')}`);
+  }
+  const input = document as Partial<{ [K in keyof Policy]: Partial<Policy[K]> }>;
+  return deepFreeze({
+    ...DEFAULT_POLICY,
+    ...input,
+    weights: { ...DEFAULT_POLICY.weights, ...input.weights },
+    keys: { ...DEFAULT_POLICY.keys, ...input.keys },
+  } as Policy);
+}
+
+/** Reads a policy file, JSON or YAML (a mounted ConfigMap key holds either). */
+export function loadPolicyFile(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PolicyError(`cannot read policy file ${path}: ${(err as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text, { maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw new PolicyError(`policy file ${path} is not valid YAML or JSON: ${(err as Error).message}`);
+  }
+  return parsePolicy(document);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

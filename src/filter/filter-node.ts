@@ -1,0 +1,92 @@
+import type { Policy } from '../config/policy.js';
+import type { AllowList } from '../sysctl-index/allow-list.js';
+import type { NodeView } from '../sysctl-index/cluster-index.js';
+import { CONFLICTING_PROFILE, type ProfileTable } from '../sysctl-index/profile-intern.js';
+import type { PodRequirements } from './pod-requirements.js';
+import { REJECT, type Rejection } from './reasons.js';
+
+/**
+ * Per-request memo for work that depends on the pod and a node property shared by many nodes
+ * (an allow-list, a profile): computed once, not once per node.
+ */
+export class FilterContext {
+  private readonly allowed = new Map<AllowList, boolean>();
+  private readonly compatible = new Map<string, Rejection | undefined>();
+
+  constructor(
+    readonly pod: PodRequirements,
+    readonly policy: Policy['policy'],
+    readonly profiles: ProfileTable,
+  ) {}
+
+  allows(list: AllowList): boolean {
+    let verdict = this.allowed.get(list);
+    if (verdict === undefined) {
+      verdict = this.pod.unsafe.every((s) => list.allows(s.name));
+      this.allowed.set(list, verdict);
+    }
+    return verdict;
+  }
+
+  compatibleVerdict(declaredId: number, profileId: number): Rejection | undefined {
+    const key = `${declaredId}:${profileId}`;
+    if (!this.compatible.has(key)) this.compatible.set(key, compatibleRule(this, declaredId, profileId));
+    return this.compatible.get(key);
+  }
+}
+
+/**
+ * SPEC section 3 for one pod and one node: undefined if the pod may run there, else why not.
+ * Pure: reads the node view and the pod requirements, changes nothing.
+ */
+export function filterNode(ctx: FilterContext, node: NodeView): Rejection | undefined {
+  const pod = ctx.pod;
+  if (pod.problem) return pod.problem;
+  const projection = node.projection;
+  if (!projection) return REJECT.unknownNode;
+  if (projection.team !== undefined && projection.team !== pod.team) {
+    return pod.team === undefined ? REJECT.namespaceHasNoTeam : REJECT.otherTeam;
+  }
+  if (projection.annotationProblem !== undefined) return REJECT.nodeAnnotationInvalid;
+  if (projection.allowList && pod.unsafe.length > 0 && !ctx.allows(projection.allowList)) {
+    return REJECT.unsafeNotAllowed;
+  }
+  if (ctx.policy === 'compatible') return ctx.compatibleVerdict(projection.declaredId, node.profileId);
+  return strictRule(pod, projection.declaredId, node);
+}
+
+/**
+ * strict: the node's profile equals the pod's; or the node is idle and declares exactly the
+ * node-level part of the pod's profile, and the pod claims it. An empty pod profile matches
+ * only nodes whose profile is empty, so plain pods stay on untuned nodes.
+ */
+function strictRule(pod: PodRequirements, declaredId: number, node: NodeView): Rejection | undefined {
+  if (node.profileId === pod.profileId) return undefined;
+  if (declaredId !== pod.nodeLevelId) return REJECT.declaredMismatch;
+  if (node.occupants === 0) return undefined;
+  return REJECT.busyOtherProfile;
+}
+
+/**
+ * compatible: no name set to two values, and every node-level value the pod needs is declared.
+ * A clash with declared values is unresolvable; one with running pods' values is not.
+ */
+function compatibleRule(ctx: FilterContext, declaredId: number, profileId: number): Rejection | undefined {
+  const declared = ctx.profiles.entries(declaredId);
+  for (const { name, value } of ctx.pod.nodeLevel) {
+    const have = declared.get(name);
+    if (have === undefined) return REJECT.nodeLevelMissing;
+    if (have !== value) return REJECT.declaredConflict;
+  }
+  for (const { name, value } of ctx.pod.unsafe) {
+    const have = declared.get(name);
+    if (have !== undefined && have !== value) return REJECT.declaredConflict;
+  }
+  if (profileId === CONFLICTING_PROFILE) return REJECT.podsConflict;
+  const inEffect = ctx.profiles.entries(profileId);
+  for (const { name, value } of ctx.pod.unsafe) {
+    const have = inEffect.get(name);
+    if (have !== undefined && have !== value) return REJECT.podsConflict;
+  }
+  return undefined;
+}

@@ -1,0 +1,39 @@
+import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
+import type { KubePod } from '../sysctl-index/kube-objects.js';
+import { readPodNeeds } from '../sysctl-index/pod-needs.js';
+import type { ProfileId } from '../sysctl-index/profile-intern.js';
+import type { SysctlConfEntry } from '../sysctl-index/sysctl-conf.js';
+import { podProblem, type Rejection } from './reasons.js';
+
+/**
+ * Everything the rules need of the pod being placed, computed once per request so that the
+ * per-node work is a few integer comparisons (like kube-scheduler's PreScore/Score split).
+ */
+export interface PodRequirements {
+  readonly namespace: string;
+  /** From the namespace's label only, never from the pod. */
+  readonly team: string | undefined;
+  /** The pod's whole profile; UNSEEN_PROFILE if no node or pod in the index has it. */
+  readonly profileId: ProfileId;
+  /** The node-level part of the profile (what an idle node must declare to be claimed). */
+  readonly nodeLevelId: ProfileId;
+  readonly unsafe: readonly SysctlConfEntry[];
+  readonly nodeLevel: readonly SysctlConfEntry[];
+  /** Set when no kubelet would run the pod as written. */
+  readonly problem: Rejection | undefined;
+}
+
+export function podRequirements(pod: KubePod, index: ClusterIndex): PodRequirements {
+  const namespace = pod.metadata?.namespace ?? '';
+  const needs = readPodNeeds(pod, index.policy.keys, index.classifier);
+  return {
+    namespace,
+    team: index.teamOfNamespace(namespace),
+    // lookup, not intern: request bodies must not grow the index.
+    profileId: index.profiles.lookup([...needs.unsafe, ...needs.nodeLevel]),
+    nodeLevelId: index.profiles.lookup(needs.nodeLevel),
+    unsafe: needs.unsafe,
+    nodeLevel: needs.nodeLevel,
+    problem: needs.problem === undefined ? undefined : podProblem(needs.problem),
+  };
+}

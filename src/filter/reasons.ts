@@ -1,0 +1,37 @@
+/**
+ * Why a node cannot take a pod. kube-scheduler copies the reason text verbatim into the pod's
+ * events and counts identical texts (`0/40 nodes are available: 25 node(s) are dedicated to
+ * another team, ...`), so node reasons are fixed sentences with no node name or value in them.
+ *
+ * `unresolvable` decides between `FailedAndUnresolvableNodes` (evicting pods cannot help:
+ * ownership, what the node declares) and `FailedNodes` (the conflict comes from running pods,
+ * so preemption may help).
+ */
+export interface Rejection {
+  /** Stable identifier, used as a metric label. */
+  readonly code: string;
+  readonly reason: string;
+  readonly unresolvable: boolean;
+}
+
+function rejection(code: string, reason: string, unresolvable: boolean): Rejection {
+  return Object.freeze({ code, reason, unresolvable });
+}
+
+export const REJECT = {
+  unknownNode: rejection('unknown_node', 'node is not in the extender index yet', true),
+  otherTeam: rejection('other_team', 'node is dedicated to another team', true),
+  namespaceHasNoTeam: rejection('namespace_without_team', "node is dedicated to a team and the pod's namespace has none", true),
+  nodeAnnotationInvalid: rejection('node_annotation_invalid', 'node sysctl annotations cannot be parsed', true),
+  unsafeNotAllowed: rejection('unsafe_not_allowed', "node kubelet does not allow the pod's unsafe sysctls", true),
+  declaredMismatch: rejection('declared_mismatch', "node-level sysctls declared on node differ from the pod's", true),
+  declaredConflict: rejection('declared_conflict', "node declares sysctl values that conflict with the pod's", true),
+  nodeLevelMissing: rejection('node_level_missing', 'node does not declare the node-level sysctls the pod needs', true),
+  busyOtherProfile: rejection('busy_other_profile', 'node runs pods with a different sysctl profile', false),
+  podsConflict: rejection('pods_conflict', "node runs pods with sysctl values that conflict with the pod's", false),
+} as const;
+
+/** A pod that no kubelet would run as written fails on every node with the same, specific text. */
+export function podProblem(reason: string): Rejection {
+  return rejection('pod_invalid', reason, true);
+}

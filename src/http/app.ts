@@ -1,0 +1,131 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Policy } from '../config/policy.js';
+import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
+import type { CandidateResolver } from './candidates.js';
+import { decodeExtenderArgs } from './decode.js';
+import { runFilter } from './filter-verb.js';
+import type { ExtenderMetrics } from './metrics.js';
+import { runPrioritize } from './prioritize-verb.js';
+import type { Readiness } from './readiness.js';
+import { RequestError } from './request-error.js';
+
+/** What the verbs work on; a getter so that a policy reload can swap it between requests. */
+export interface ExtenderState {
+  readonly index: ClusterIndex;
+  readonly resolver: CandidateResolver;
+  readonly policy: Policy;
+}
+
+export interface AppDeps {
+  readonly state: () => ExtenderState;
+  readonly readiness: Readiness;
+  readonly metrics: ExtenderMetrics;
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+}
+
+type VerbHandler = (body: unknown, state: ExtenderState) => unknown;
+
+/**
+ * The express app: thin handlers that decode, call a verb, and encode. The verbs themselves
+ * (src/filter, src/prioritize) never see express.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Hashing multi-megabyte answers for an ETag nobody sends back costs latency on the hot path.
+  app.set('etag', false);
+
+  app.use(timeRequests(deps.metrics));
+  // kube-scheduler always sends application/json; accept any type so that `curl -d` works too.
+  const json = express.json({ limit: deps.bodyLimitBytes, type: () => true, strict: true });
+
+  const verbs: Record<string, VerbHandler> = {
+    filter: (body, state) => {
+      const { result, outcome } = runFilter(decodeExtenderArgs(body), state);
+      deps.metrics.countRejections(outcome);
+      return result;
+    },
+    prioritize: (body, state) => runPrioritize(decodeExtenderArgs(body), state),
+  };
+  for (const [verb, handle] of Object.entries(verbs)) {
+    app.post(`/${verb}`, json, (req: Request, res: Response) => {
+      const readiness = deps.readiness.check();
+      if (!readiness.ready) throw new RequestError(503, `extender index is not ready: ${readiness.reason}`);
+      sendJson(res, 200, handle(req.body, deps.state()));
+    });
+  }
+
+  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  app.get('/readyz', (_req, res) => {
+    const readiness = deps.readiness.check();
+    sendJson(res, readiness.ready ? 200 : 503, readiness);
+  });
+  app.get('/config', (_req, res) => sendJson(res, 200, { policy: deps.state().policy }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  const knownPaths = new Map<string, string>([
+    ...Object.keys(verbs).map((verb): [string, string] => [`/${verb}`, 'POST']),
+    ...['/healthz', '/readyz', '/config', '/metrics'].map((path): [string, string] => [path, 'GET']),
+  ]);
+  app.use((req: Request, res: Response) => {
+    const allowed = knownPaths.get(req.path);
+    if (allowed) {
+      res.set('Allow', allowed);
+      sendJson(res, 405, { Error: `${req.method} is not allowed on ${req.path}; use ${allowed}` });
+      return;
+    }
+    sendJson(res, 404, { Error: `unknown path ${req.path}; the verbs are ${Object.keys(verbs).join(', ')}` });
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+function sendJson(res: Response, status: number, body: unknown): void {
+  res.status(status).type('application/json').send(JSON.stringify(body));
+}
+
+function timeRequests(metrics: ExtenderMetrics) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      const verb = /^\/(filter|prioritize|bind|preempt|explain)$/.exec(req.path)?.[1] ?? 'other';
+      metrics.observeRequest(verb, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  };
+}
+
+/** Every error becomes a JSON answer; client errors keep their status, the rest are 500s. */
+function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const { status, message } = describeError(err);
+    if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
+    else logger.debug({ path: req.path, status, message }, 'bad request');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendJson(res, status, { Error: message });
+  };
+}
+
+function describeError(err: unknown): { status: number; message: string } {
+  if (err instanceof RequestError) return { status: err.status, message: err.message };
+  // body-parser errors carry a status and a type (https://github.com/expressjs/body-parser#errors).
+  const e = err as { status?: unknown; type?: unknown; message?: unknown; limit?: unknown };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    switch (e.type) {
+      case 'entity.parse.failed':
+        return { status: 400, message: `request body is not valid JSON: ${String(e.message)}` };
+      case 'entity.too.large':
+        return { status: 413, message: `request body is larger than the limit of ${String(e.limit)} bytes` };
+      default:
+        return { status: e.status, message: String(e.message) };
+    }
+  }
+  return { status: 500, message: 'internal error' };
+}

@@ -1,0 +1,198 @@
+import type { Policy } from '../config/policy.js';
+import { SysctlClassifier } from './classify.js';
+import type { KubeNamespace, KubeNode, KubePod } from './kube-objects.js';
+import { projectNode, type NodeProjection } from './node-projection.js';
+import { projectPod, type PodProjection } from './pod-projection.js';
+import { ProfileTable, type ProfileId } from './profile-intern.js';
+import { normalizeSysctlName } from './sysctl-names.js';
+
+/** A node as the rules see it: its projection plus what the pods on it bring. */
+export interface NodeView {
+  readonly name: string;
+  /** Undefined while the index knows of pods on the node but not the Node itself. */
+  readonly projection: NodeProjection | undefined;
+  /** Pods that make the node busy (not DaemonSet, not finished). Zero: the node is idle. */
+  readonly occupants: number;
+  /** Declared node-level values plus the unsafe values of its pods; CONFLICTING_PROFILE if they clash. */
+  readonly profileId: ProfileId;
+}
+
+class NodeState implements NodeView {
+  projection: NodeProjection | undefined;
+  occupants = 0;
+  /** Every pod bound here, DaemonSet and finished ones too: the state is dropped at zero. */
+  pods = 0;
+  profileId: ProfileId = 0;
+  /** How many occupying pods set each distinct unsafe part. */
+  readonly unsafeCounts = new Map<ProfileId, number>();
+
+  constructor(readonly name: string) {}
+}
+
+/**
+ * The in-memory index of the cluster: namespaces to teams, nodes to their projection, pods on
+ * nodes and the profile each brings. Every update costs time proportional to the object
+ * changed (a node's profile is recomputed from the distinct profiles on that node only).
+ * The same update functions serve snapshots and watches.
+ */
+export class ClusterIndex {
+  readonly profiles = new ProfileTable();
+  readonly classifier: SysctlClassifier;
+  private readonly namespaceTeams = new Map<string, string | undefined>();
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly pods = new Map<string, PodProjection>();
+
+  constructor(readonly policy: Policy) {
+    this.classifier = new SysctlClassifier(policy.extraSafeSysctls.map(normalizeSysctlName));
+  }
+
+  get stats(): { namespaces: number; nodes: number; pods: number; profiles: number } {
+    let nodes = 0;
+    for (const state of this.nodes.values()) if (state.projection) nodes += 1;
+    return { namespaces: this.namespaceTeams.size, nodes, pods: this.pods.size, profiles: this.profiles.size };
+  }
+
+  // --- namespaces -------------------------------------------------------------------------
+
+  upsertNamespace(namespace: KubeNamespace): boolean {
+    const name = namespace.metadata?.name;
+    if (typeof name !== 'string' || name === '') return false;
+    const team = namespace.metadata?.labels?.[this.policy.keys.teamLabel];
+    this.namespaceTeams.set(name, typeof team === 'string' && team !== '' ? team : undefined);
+    return true;
+  }
+
+  deleteNamespace(name: string): void {
+    this.namespaceTeams.delete(name);
+  }
+
+  /** A pod's team comes from its namespace's label only: pods are written by users. */
+  teamOfNamespace(namespace: string): string | undefined {
+    return this.namespaceTeams.get(namespace);
+  }
+
+  hasNamespace(name: string): boolean {
+    return this.namespaceTeams.has(name);
+  }
+
+  // --- nodes ------------------------------------------------------------------------------
+
+  upsertNode(node: KubeNode): boolean {
+    const projection = this.projectNode(node);
+    if (!projection) return false;
+    const state = this.nodeState(projection.name);
+    state.projection = projection;
+    this.recomputeProfile(state);
+    return true;
+  }
+
+  deleteNode(name: string): void {
+    const state = this.nodes.get(name);
+    if (!state) return;
+    state.projection = undefined;
+    // Pods still bound to a deleted node keep their state until the watch deletes them too.
+    if (state.pods === 0) this.nodes.delete(name);
+    else this.recomputeProfile(state);
+  }
+
+  node(name: string): NodeView | undefined {
+    return this.nodes.get(name);
+  }
+
+  /** Iterates known nodes (with a projection) in insertion order. */
+  *knownNodes(): IterableIterator<NodeView> {
+    for (const state of this.nodes.values()) if (state.projection) yield state;
+  }
+
+  projectNode(node: KubeNode): NodeProjection | undefined {
+    return projectNode(node, this.policy.keys, this.classifier, this.profiles);
+  }
+
+  /**
+   * A node as sent in a request (`Nodes` mode) combined with the pods the index knows on it:
+   * labels and annotations come from the request, occupancy from the index.
+   */
+  viewWithProjection(projection: NodeProjection): NodeView {
+    const state = this.nodes.get(projection.name);
+    if (state?.projection === projection) return state;
+    const unsafeIds = state ? state.unsafeCounts.keys() : [];
+    return {
+      name: projection.name,
+      projection,
+      occupants: state?.occupants ?? 0,
+      profileId: this.profiles.union([projection.declaredId, ...unsafeIds]),
+    };
+  }
+
+  // --- pods -------------------------------------------------------------------------------
+
+  upsertPod(pod: KubePod): boolean {
+    const projection = projectPod(pod, this.policy.keys, this.classifier, this.profiles);
+    if (!projection) return false;
+    const key = podKey(projection.namespace, projection.name);
+    const previous = this.pods.get(key);
+    if (previous) this.removeFromNode(previous);
+    this.pods.set(key, projection);
+    this.addToNode(projection);
+    return true;
+  }
+
+  deletePod(namespace: string, name: string): void {
+    const key = podKey(namespace, name);
+    const previous = this.pods.get(key);
+    if (!previous) return;
+    this.pods.delete(key);
+    this.removeFromNode(previous);
+  }
+
+  pod(namespace: string, name: string): PodProjection | undefined {
+    return this.pods.get(podKey(namespace, name));
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  private nodeState(name: string): NodeState {
+    let state = this.nodes.get(name);
+    if (!state) {
+      state = new NodeState(name);
+      this.nodes.set(name, state);
+    }
+    return state;
+  }
+
+  private addToNode(pod: PodProjection): void {
+    if (!pod.nodeName) return;
+    const state = this.nodeState(pod.nodeName);
+    state.pods += 1;
+    if (!pod.occupiesNode) return;
+    state.occupants += 1;
+    const count = state.unsafeCounts.get(pod.unsafeId) ?? 0;
+    state.unsafeCounts.set(pod.unsafeId, count + 1);
+    if (count === 0) this.recomputeProfile(state);
+  }
+
+  private removeFromNode(pod: PodProjection): void {
+    if (!pod.nodeName) return;
+    const state = this.nodes.get(pod.nodeName);
+    if (!state) return;
+    state.pods -= 1;
+    if (pod.occupiesNode) {
+      state.occupants -= 1;
+      const count = (state.unsafeCounts.get(pod.unsafeId) ?? 1) - 1;
+      if (count > 0) state.unsafeCounts.set(pod.unsafeId, count);
+      else {
+        state.unsafeCounts.delete(pod.unsafeId);
+        this.recomputeProfile(state);
+      }
+    }
+    if (state.pods === 0 && !state.projection) this.nodes.delete(state.name);
+  }
+
+  private recomputeProfile(state: NodeState): void {
+    state.profileId = this.profiles.union([state.projection?.declaredId ?? 0, ...state.unsafeCounts.keys()]);
+  }
+}
+
+function podKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
