@@ -3,13 +3,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { applyList, readSnapshotFile, SnapshotError, type KubeList } from './cluster/snapshot.js';
 import { DEFAULT_POLICY, loadPolicyFile, PolicyError, type Policy } from './config/policy.js';
 import { demoCluster } from './demo/demo-cluster.js';
-import { createApp, type ExtenderState } from './http/app.js';
-import { CandidateResolver } from './http/candidates.js';
-import { ExtenderMetrics } from './http/metrics.js';
+import { createExtender } from './extender.js';
 import { StaticReadiness } from './http/readiness.js';
 import { listen } from './http/serve.js';
 import { createLogger } from './logging.js';
-import { ClusterIndex } from './sysctl-index/cluster-index.js';
 
 interface Options {
   snapshot?: string;
@@ -59,12 +56,8 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const index = new ClusterIndex(policy);
-  const state: ExtenderState = { index, resolver: new CandidateResolver(index), policy };
   const readiness = new StaticReadiness();
-  const metrics = new ExtenderMetrics(() => state.index);
-  const app = createApp({ state: () => state, readiness, metrics, logger, bodyLimitBytes: policy.bodyLimitBytes });
-
+  const { index, app } = createExtender({ policy, logger, readiness });
   const counts = applyList(index, list);
   readiness.markLoaded();
   logger.info({ source, ...counts }, 'index loaded');

@@ -53,6 +53,10 @@ export function createApp(deps: AppDeps): express.Express {
     app.post(`/${verb}`, json, (req: Request, res: Response) => {
       const readiness = deps.readiness.check();
       if (!readiness.ready) throw new RequestError(503, `extender index is not ready: ${readiness.reason}`);
+      // body-parser turns an empty body into {}; say what is really wrong.
+      if (req.headers['content-length'] === '0' || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) {
+        throw new RequestError(400, `request body is empty; ${verb} expects a JSON object`);
+      }
       sendJson(res, 200, handle(req.body, deps.state()));
     });
   }

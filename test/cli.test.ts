@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExtenderFilterResult } from '../src/http/wire-types.js';
+import { FIXTURES, fixture, post } from './support/http.js';
+
+/** The built command (`npm test` builds first), run as a user would run it. */
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const children: ChildProcess[] = [];
+
+function run(args: string[]): { child: ChildProcess; exit: Promise<{ code: number | null; stderr: string; stdout: string }> } {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const exit = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stderr, stdout })),
+  );
+  return { child, exit };
+}
+
+/** Waits for the "listening" log line and returns the URL it prints. */
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no listening line in: ${seen}`)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d;
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+  });
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+describe('sysctl-extender command', () => {
+  it('serves a snapshot on the free port it picked and prints', async () => {
+    const { child, exit } = run(['--snapshot', join(FIXTURES, 'cluster.json'), '--port', '0', '--host', '127.0.0.1']);
+    const url = await listeningUrl(child);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    const result = (await post(`${url}/filter`, fixture('names/d-nodelevel-filter.json'))).body as ExtenderFilterResult;
+    expect(result.NodeNames).toEqual(['n3']);
+    child.kill('SIGTERM');
+    expect((await exit).code).toBe(0);
+  });
+
+  it('serves the embedded demo cluster by default', async () => {
+    const { child } = run(['--port', '0']);
+    const url = await listeningUrl(child);
+    // n5 runs team a's database profile, n1 is team a's idle node, n4 an idle shared one.
+    const body = fixture('names/c-unsafe-filter.json').replace(/"NodeNames":\[[^\]]*\]/, '"NodeNames":["n1","n4","n5","n6"]');
+    const result = (await post(`${url}/filter`, body)).body as ExtenderFilterResult;
+    expect(result.NodeNames).toEqual(['n1', 'n4', 'n5']);
+    expect(result.FailedNodes).toEqual({ n6: 'node runs pods with a different sysctl profile' });
+  });
+
+  it.each([
+    ['a missing snapshot', ['--snapshot', '/nonexistent/cluster.json'], /cannot read snapshot \/nonexistent\/cluster\.json/],
+    ['a snapshot that is not JSON', ['--snapshot', 'NOT_JSON'], /is not JSON/],
+    ['a snapshot without items', ['--snapshot', 'NO_ITEMS'], /has no "items" list/],
+    ['an invalid policy file', ['--config', 'BAD_POLICY'], /invalid policy: \/policy must be equal to one of the allowed values/],
+    ['a port out of range', ['--port', '70000'], /must be 0\.\.65535/],
+  ])('exits non-zero with a clear message for %s', async (_name, args, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sysctl-extender-cli-'));
+    const files: Record<string, [string, string]> = {
+      NOT_JSON: ['snapshot.json', 'apiVersion: v1\nkind: List\n'],
+      NO_ITEMS: ['empty.json', '{"kind": "List"}'],
+      BAD_POLICY: ['policy.yaml', 'policy: lenient\n'],
+    };
+    const resolved = args.map((a) => {
+      const file = files[a];
+      if (!file) return a;
+      writeFileSync(join(dir, file[0]), file[1]);
+      return join(dir, file[0]);
+    });
+    // Each of these fails before listening, so no port is needed.
+    const { exit } = run(resolved);
+    const { code, stderr } = await exit;
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(message);
+  });
+});

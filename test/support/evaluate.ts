@@ -1,0 +1,40 @@
+import { DEFAULT_POLICY, parsePolicy, type Policy } from '../../src/config/policy.js';
+import { FilterContext, filterNode } from '../../src/filter/filter-node.js';
+import { podRequirements } from '../../src/filter/pod-requirements.js';
+import type { Rejection } from '../../src/filter/reasons.js';
+import { scoreNode } from '../../src/prioritize/score-node.js';
+import { ClusterIndex } from '../../src/sysctl-index/cluster-index.js';
+import type { KubeNamespace, KubeNode, KubePod } from '../../src/sysctl-index/kube-objects.js';
+
+type Item = (KubeNamespace | KubeNode | KubePod) & { kind: string };
+
+/** An index holding exactly these objects. */
+export function indexOf(items: Item[], policy: Policy = DEFAULT_POLICY): ClusterIndex {
+  const index = new ClusterIndex(policy);
+  for (const item of items) {
+    if (item.kind === 'Namespace') index.upsertNamespace(item);
+    else if (item.kind === 'Node') index.upsertNode(item);
+    else index.upsertPod(item as KubePod);
+  }
+  return index;
+}
+
+export function policyOf(overrides: object): Policy {
+  return parsePolicy(overrides);
+}
+
+/** The filter verdict for one pod on one node of the index: undefined means it passes. */
+export function verdict(index: ClusterIndex, pod: KubePod, nodeName: string): Rejection | undefined {
+  const ctx = new FilterContext(podRequirements(pod, index), index.policy.policy, index.profiles);
+  const view = index.node(nodeName) ?? { name: nodeName, projection: undefined, occupants: 0, profileId: 0 };
+  return filterNode(ctx, view);
+}
+
+export function passingNodes(index: ClusterIndex, pod: KubePod): string[] {
+  return [...index.knownNodes()].filter((n) => verdict(index, pod, n.name) === undefined).map((n) => n.name);
+}
+
+export function score(index: ClusterIndex, pod: KubePod, nodeName: string): number {
+  const ctx = new FilterContext(podRequirements(pod, index), index.policy.policy, index.profiles);
+  return scoreNode(ctx, index.node(nodeName)!, index.policy.weights).score;
+}
