@@ -169,6 +169,7 @@ const strictCases: Case[] = [
   { name: 'a node-level sysctl in securityContext fails with its own reason', cluster: [node('n', { sysctls: VM })], pod: pod('team-a', 'p', { sysctls: { 'vm.max_map_count': '262144' } }), node: 'n', want: 'pod_invalid' },
   { name: 'a pod annotation that cannot be parsed fails the pod', cluster: [node('n')], pod: pod('team-a', 'p', { needs: 'vm.max_map_count' }), node: 'n', want: 'pod_invalid' },
   { name: 'an unsafe sysctl in the pod annotation fails the pod', cluster: [node('n')], pod: pod('team-a', 'p', { needs: 'net.core.somaxconn=4096' }), node: 'n', want: 'pod_invalid' },
+  { name: 'a sysctl name the API server would refuse fails the pod', cluster: [node('n')], pod: pod('team-a', 'p', { sysctls: { 'net.a=b': 'c' } }), node: 'n', want: 'pod_invalid' },
   { name: 'a net sysctl on a pod sharing the host network fails the pod', cluster: [node('n')], pod: pod('team-a', 'p', { sysctls: WEB, hostNetwork: true }), node: 'n', want: 'pod_invalid' },
   { name: 'an ipc sysctl on a pod sharing the host IPC namespace fails the pod', cluster: [node('n')], pod: pod('team-a', 'p', { sysctls: DB, hostIPC: true }), node: 'n', want: 'pod_invalid' },
   { name: 'a node whose sysctls annotation cannot be parsed is not treated as untuned', cluster: [node('n', { sysctls: 'vm.swappiness' })], pod: pod('team-a', 'p'), node: 'n', want: 'node_annotation_invalid' },

@@ -1,9 +1,17 @@
+import { kernelNamespaceOf } from './classify.js';
 import { isValidSysctlName, normalizeSysctlName } from './sysctl-names.js';
+
+/**
+ * The kubelet's pattern syntax, `SysctlContainSlashPatternFmt` in kubernetes/kubernetes
+ * pkg/apis/policy/validation: a name whose last segment may end in `*`.
+ */
+const SYSCTL_PATTERN = /^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*([a-z0-9][-_a-z0-9]*)?[a-z0-9*]$/;
 
 /**
  * A node kubelet's `--allowed-unsafe-sysctls`, mirrored in the node annotation
  * `sysctl-extender.io/allowed-unsafe-sysctls`: comma-separated names, a trailing `*` makes a
- * prefix pattern (kubernetes/kubernetes pkg/kubelet/sysctl/allowlist.go).
+ * prefix pattern. Parsed as the kubelet does (pkg/kubelet/sysctl/allowlist.go): a pattern the
+ * kubelet would refuse at start-up, or one not known to be namespaced, makes the list unreadable.
  */
 export class AllowList {
   private constructor(
@@ -23,13 +31,23 @@ export class AllowList {
     for (const raw of source.split(',')) {
       const item = raw.trim();
       if (item === '') continue;
-      const isPattern = item.endsWith('*');
-      const name = isPattern ? item.slice(0, -1).replace(/[./]$/, '') : item;
-      // `*` alone, or `net.*` whose stem is `net`: the stem must itself be a valid name.
-      if (name !== '' && !isValidSysctlName(name)) return { error: `invalid sysctl pattern "${item}"` };
-      if (!isPattern) exact.add(normalizeSysctlName(name));
-      else prefixes.push(normalizeSysctlName(item.slice(0, -1)));
+      if (item.length > 253 || !SYSCTL_PATTERN.test(item)) return { error: `invalid sysctl pattern "${item}"` };
+      const normalized = normalizeSysctlName(item);
+      const isPattern = normalized.endsWith('*');
+      const stem = isPattern ? normalized.slice(0, -1) : normalized;
+      if (!isPattern && !isValidSysctlName(item)) return { error: `invalid sysctl pattern "${item}"` };
+      if (!namespaced(stem)) return { error: `sysctl pattern "${item}" is not known to be namespaced` };
+      if (isPattern) prefixes.push(stem);
+      else exact.add(stem);
     }
     return new AllowList(source, exact, prefixes);
   }
+}
+
+/**
+ * The kubelet's `NamespacedBy` check on a name or a pattern's prefix: `net.*` and `kernel.shm*`
+ * pass; `kernel.*`, `net*` or `*` do not (they would reach node-level sysctls).
+ */
+function namespaced(stem: string): boolean {
+  return kernelNamespaceOf(stem) !== undefined;
 }

@@ -3,7 +3,7 @@ import type { SysctlClassifier } from './classify.js';
 import { kernelNamespaceOf } from './classify.js';
 import type { KubePod } from './kube-objects.js';
 import { parseSysctlConf, type SysctlConfEntry } from './sysctl-conf.js';
-import { foldSysctlValue, normalizeSysctlName } from './sysctl-names.js';
+import { foldSysctlValue, isValidSysctlName, normalizeSysctlName } from './sysctl-names.js';
 
 /**
  * What a pod needs from a node, read from fields the pod's author controls: the unsafe sysctls
@@ -35,6 +35,11 @@ export function readPodNeeds(pod: KubePod, keys: PolicyKeys, classifier: SysctlC
   const seen = new Map<string, string>();
   for (const raw of pod.spec?.securityContext?.sysctls ?? []) {
     if (typeof raw?.name !== 'string' || typeof raw.value !== 'string') continue;
+    // The API server refuses such names; a request body can still carry one.
+    if (!isValidSysctlName(raw.name)) {
+      problem ??= 'pod sets a sysctl whose name is not valid';
+      continue;
+    }
     const name = normalizeSysctlName(raw.name);
     const value = foldSysctlValue(raw.value);
     const cls = classifier.classify(name);

@@ -53,7 +53,8 @@ export class ProfileTable {
     const distinct = [...new Set(ids)].filter((id) => id !== EMPTY_PROFILE).sort((a, b) => a - b);
     if (distinct.length === 0) return EMPTY_PROFILE;
     if (distinct.length === 1) return distinct[0]!;
-    if (distinct.includes(CONFLICTING_PROFILE)) return CONFLICTING_PROFILE;
+    // A conflict, or a profile never interned, makes a union that equals nothing.
+    if (distinct.some((id) => id < 0)) return CONFLICTING_PROFILE;
     const memoKey = distinct.join(',');
     const memo = this.unions.get(memoKey);
     if (memo !== undefined) return memo;
@@ -78,9 +79,8 @@ function toMap(entries: Iterable<SysctlConfEntry>): Map<string, string> {
   return map;
 }
 
+/** JSON of the sorted pairs: unambiguous whatever characters a name or value holds. */
 function keyOf(map: ReadonlyMap<string, string>): string {
-  return [...map.keys()]
-    .sort()
-    .map((name) => `${name}=${map.get(name)}`)
-    .join('\n');
+  if (map.size === 0) return '';
+  return JSON.stringify([...map.keys()].sort().map((name) => [name, map.get(name)]));
 }

@@ -2,7 +2,7 @@ import { foldSysctlValue, isValidSysctlName, normalizeSysctlName } from './sysct
 
 /**
  * Parser for the `sysctl-extender.io/sysctls` annotations, in `/etc/sysctl.conf` syntax:
- * `key = value` entries separated by new lines or `;`, `#` starting a comment. A leading `-`
+ * `key = value` entries separated by new lines (LF, CRLF or CR) or `;`, `#` starting a comment. A leading `-`
  * (sysctl.conf's "ignore failures" mark) is accepted and dropped.
  *
  * It never throws: every malformed entry is reported, and the caller decides what an
@@ -30,7 +30,7 @@ export function parseSysctlConf(text: string): SysctlConfResult {
   const errors: string[] = [];
   const seen = new Map<string, string>();
   let position = 0;
-  for (const line of text.split('\n')) {
+  for (const line of text.split(/\r\n|\r|\n/)) {
     const uncommented = line.split('#', 1)[0] ?? '';
     for (const raw of uncommented.split(';')) {
       const entry = raw.trim();
