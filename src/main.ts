@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { applyList, readSnapshotFile, SnapshotError, type KubeList } from './cluster/snapshot.js';
-import { DEFAULT_POLICY, loadPolicyFile, PolicyError, type Policy } from './config/policy.js';
+import { ApiBindingTarget } from './cluster/binding-target.js';
+import { ClusterWatch } from './cluster/cluster-watch.js';
+import { loadKubeConfig } from './cluster/kube-config.js';
+import { applyList, readSnapshotFile, type KubeList } from './cluster/snapshot.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_POLICY, loadPolicyFile, type Policy } from './config/policy.js';
 import { demoCluster } from './demo/demo-cluster.js';
-import { createExtender } from './extender.js';
+import { createExtender, type Extender } from './extender.js';
 import { StaticReadiness } from './http/readiness.js';
 import { listen } from './http/serve.js';
 import { createLogger } from './logging.js';
@@ -14,6 +18,7 @@ interface Options {
   port: number;
   host: string;
   config?: string;
+  kubeconfig?: string;
 }
 
 function parsePort(value: string): number {
@@ -29,6 +34,7 @@ const program = new Command()
   .option('--demo', 'serve the embedded demo cluster (the default when no other source is given)')
   .option('--port <n>', 'port to listen on; 0 picks a free one', parsePort, 8888)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--kubeconfig <file>', 'watch the cluster of this kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
   .option('--config <file>', 'policy file (JSON or YAML), see src/config/policy.schema.json')
   .showHelpAfterError();
 
@@ -37,37 +43,56 @@ async function main(): Promise<void> {
   const logger = createLogger();
 
   let policy: Policy = DEFAULT_POLICY;
-  let list: KubeList;
-  let source: string;
+  let source: { kind: 'list'; list: KubeList; name: string } | { kind: 'cluster'; kubeConfig: KubeConfig };
   try {
     if (options.config) policy = loadPolicyFile(options.config);
-    if (options.snapshot) {
-      list = readSnapshotFile(options.snapshot);
-      source = `snapshot ${options.snapshot}`;
-    } else {
-      list = demoCluster();
-      source = 'embedded demo cluster';
-    }
+    const kubeConfig = options.snapshot || options.demo ? undefined : loadKubeConfig(options.kubeconfig);
+    if (options.snapshot) source = { kind: 'list', list: readSnapshotFile(options.snapshot), name: `snapshot ${options.snapshot}` };
+    else if (kubeConfig) source = { kind: 'cluster', kubeConfig };
+    else source = { kind: 'list', list: demoCluster(), name: 'embedded demo cluster' };
   } catch (err) {
-    if (err instanceof SnapshotError || err instanceof PolicyError) {
-      process.stderr.write(`sysctl-extender: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
+    process.stderr.write(`sysctl-extender: ${(err as Error).message}\n`);
+    process.exit(2);
   }
 
-  const readiness = new StaticReadiness();
-  const { index, app } = createExtender({ policy, logger, readiness });
-  const counts = applyList(index, list);
-  readiness.markLoaded();
-  logger.info({ source, ...counts }, 'index loaded');
+  let stopSource = async (): Promise<void> => {};
+  let extender: Extender;
+  if (source.kind === 'list') {
+    const readiness = new StaticReadiness();
+    extender = createExtender({ policy, logger, readiness });
+    const counts = applyList(extender.index, source.list);
+    readiness.markLoaded();
+    logger.info({ source: source.name, ...counts }, 'index loaded');
+  } else {
+    let watch: ClusterWatch | undefined;
+    extender = createExtender({
+      policy,
+      logger,
+      readiness: { check: () => watch?.check() ?? { ready: false, reason: 'starting' } },
+      bindingTarget: new ApiBindingTarget(source.kubeConfig),
+    });
+    const state = extender.state;
+    watch = new ClusterWatch({
+      kubeConfig: source.kubeConfig,
+      index: () => state.index,
+      staleAfterMs: policy.staleAfterSeconds * 1000,
+      registry: extender.metrics.registry,
+    });
+    watch.start();
+    stopSource = () => watch!.stop();
+    logger.info({ server: source.kubeConfig.getCurrentCluster()?.server }, 'watching the cluster');
+  }
+  const app = extender.app;
 
   const listening = await listen(app, options.host, options.port);
   logger.info({ url: listening.url, port: listening.port }, `listening on ${listening.url}`);
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    void listening.close().then(() => process.exit(0));
+    void listening
+      .close()
+      .then(stopSource)
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

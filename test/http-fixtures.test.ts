@@ -132,8 +132,35 @@ describe('Go-style field names', () => {
 });
 
 describe('fixture coverage', () => {
-  it('replays every filter and prioritize body in the fixture folder', () => {
-    const bodies = ['names', 'nodes'].flatMap((dir) => readdirSync(join(FIXTURES, dir)).filter((f) => /-(filter|prioritize)\.json$/.test(f)));
-    expect(bodies).toHaveLength(Object.keys(EXPECTED_PASSING).length * 4);
+  it('replays every filter, prioritize and bind body in the fixture folder', () => {
+    const bodies = ['names', 'nodes'].flatMap((dir) => readdirSync(join(FIXTURES, dir)).filter((f) => /-(filter|prioritize|bind)\.json$/.test(f)));
+    expect(bodies).toHaveLength(Object.keys(EXPECTED_PASSING).length * 6);
+  });
+});
+
+describe('bind, replayed', () => {
+  // Each bind follows its own filter call (kube-scheduler's cycle); the node in the bind body is
+  // the one kube-scheduler's default plugins picked, which our rules may refuse.
+  const cases = [
+    ...['names', 'nodes'].flatMap((mode) => Object.keys(EXPECTED_PASSING).map((pod) => [`${mode}/${pod}-filter.json`, `${mode}/${pod}-bind.json`, pod])),
+    ['retry/names-c-unsafe-retry-filter.json', 'retry/names-c-unsafe-bind-refused.json', 'c-unsafe'],
+    ['preempt/names-after-preempt-filter.json', 'preempt/names-after-preempt-bind.json', 'c-unsafe'],
+    ['preempt/nodes-after-preempt-filter.json', 'preempt/nodes-after-preempt-bind.json', 'c-unsafe'],
+  ] as const;
+
+  it.each(cases)('%s then %s', async (filterBody, bindBody, pod) => {
+    const fresh = await startExtender(fixtureCluster());
+    try {
+      await post(`${fresh.url}/filter`, fixture(filterBody));
+      const node = (JSON.parse(fixture(bindBody)) as { Node: string }).Node;
+      const answer = await post(`${fresh.url}/bind`, fixture(bindBody));
+      expect(answer.status).toBe(200);
+      expect(Object.keys(answer.body as object)).toEqual(['Error']);
+      const error = (answer.body as { Error: string }).Error;
+      if (EXPECTED_PASSING[pod]!.includes(node)) expect(error).toBe('');
+      else expect(error).toMatch(/^binding refused: /);
+    } finally {
+      await fresh.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { KubePod } from '../sysctl-index/kube-objects.js';
+import type { PodProjection } from '../sysctl-index/pod-projection.js';
 import { readPodNeeds } from '../sysctl-index/pod-needs.js';
 import type { ProfileId } from '../sysctl-index/profile-intern.js';
 import type { SysctlConfEntry } from '../sysctl-index/sysctl-conf.js';
@@ -35,5 +36,19 @@ export function podRequirements(pod: KubePod, index: ClusterIndex): PodRequireme
     unsafe: needs.unsafe,
     nodeLevel: needs.nodeLevel,
     problem: needs.problem === undefined ? undefined : podProblem(needs.problem),
+  };
+}
+
+/** The same requirements, rebuilt from what the index keeps of a pod (bind has no Pod body). */
+export function requirementsOfProjection(pod: PodProjection, index: ClusterIndex): PodRequirements {
+  const entriesOf = (id: ProfileId) => [...index.profiles.entries(id)].map(([name, value]) => ({ name, value }));
+  return {
+    namespace: pod.namespace,
+    team: index.teamOfNamespace(pod.namespace),
+    profileId: pod.profileId,
+    nodeLevelId: pod.nodeLevelId,
+    unsafe: entriesOf(pod.unsafeId),
+    nodeLevel: entriesOf(pod.nodeLevelId),
+    problem: pod.problem === undefined ? undefined : podProblem(pod.problem),
   };
 }

@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import type { Policy } from '../config/policy.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { CandidateResolver } from './candidates.js';
-import { decodeExtenderArgs } from './decode.js';
+import type { Binder } from '../cluster/binder.js';
+import { decodeBindingArgs, decodeExtenderArgs, decodePreemptionArgs } from './decode.js';
 import { runFilter } from './filter-verb.js';
 import type { ExtenderMetrics } from './metrics.js';
+import { runPreempt } from './preempt-verb.js';
 import { runPrioritize } from './prioritize-verb.js';
 import type { Readiness } from './readiness.js';
 import { RequestError } from './request-error.js';
@@ -21,11 +23,12 @@ export interface AppDeps {
   readonly state: () => ExtenderState;
   readonly readiness: Readiness;
   readonly metrics: ExtenderMetrics;
+  readonly binder: Binder;
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
 }
 
-type VerbHandler = (body: unknown, state: ExtenderState) => unknown;
+type VerbHandler = (body: unknown, state: ExtenderState) => unknown | Promise<unknown>;
 
 /**
  * The express app: thin handlers that decode, call a verb, and encode. The verbs themselves
@@ -43,21 +46,35 @@ export function createApp(deps: AppDeps): express.Express {
 
   const verbs: Record<string, VerbHandler> = {
     filter: (body, state) => {
-      const { result, outcome } = runFilter(decodeExtenderArgs(body), state);
+      const args = decodeExtenderArgs(body);
+      deps.binder.rememberPod(args.Pod);
+      const { result, outcome } = runFilter(args, state);
       deps.metrics.countRejections(outcome);
       return result;
     },
-    prioritize: (body, state) => runPrioritize(decodeExtenderArgs(body), state),
+    prioritize: (body, state) => {
+      const args = decodeExtenderArgs(body);
+      deps.binder.rememberPod(args.Pod);
+      return runPrioritize(args, state);
+    },
+    bind: async (body) => {
+      const args = decodeBindingArgs(body);
+      const error = await deps.binder.bind({ namespace: args.PodNamespace, name: args.PodName, uid: args.PodUID, node: args.Node });
+      deps.metrics.countBind(error === '' ? 'bound' : 'refused');
+      if (error !== '') deps.logger.info({ pod: `${args.PodNamespace}/${args.PodName}`, node: args.Node, error }, 'bind refused');
+      return { Error: error };
+    },
+    preempt: (body, state) => runPreempt(decodePreemptionArgs(body), state),
   };
   for (const [verb, handle] of Object.entries(verbs)) {
-    app.post(`/${verb}`, json, (req: Request, res: Response) => {
+    app.post(`/${verb}`, json, async (req: Request, res: Response) => {
       const readiness = deps.readiness.check();
       if (!readiness.ready) throw new RequestError(503, `extender index is not ready: ${readiness.reason}`);
       // body-parser turns an empty body into {}; say what is really wrong.
       if (req.headers['content-length'] === '0' || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) {
         throw new RequestError(400, `request body is empty; ${verb} expects a JSON object`);
       }
-      sendJson(res, 200, handle(req.body, deps.state()));
+      sendJson(res, 200, await handle(req.body, deps.state()));
     });
   }
 

@@ -22,6 +22,13 @@ export class ExtenderMetrics {
     registers: [this.registry],
   });
 
+  private readonly binds = new Counter({
+    name: 'sysctl_extender_binds_total',
+    help: 'Bind calls by outcome (bound, refused).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
   constructor(index: () => ClusterIndex) {
     const gauge = (name: string, help: string, read: (s: ClusterIndex['stats']) => number): void => {
       new Gauge({
@@ -42,6 +49,10 @@ export class ExtenderMetrics {
 
   observeRequest(verb: string, code: number, seconds: number): void {
     this.requestDuration.observe({ verb, code: String(code) }, seconds);
+  }
+
+  countBind(outcome: 'bound' | 'refused'): void {
+    this.binds.inc({ outcome });
   }
 
   countRejections(outcome: FilterOutcome<unknown>): void {

@@ -41,6 +41,8 @@ export class ClusterIndex {
   private readonly namespaceTeams = new Map<string, string | undefined>();
   private readonly nodes = new Map<string, NodeState>();
   private readonly pods = new Map<string, PodProjection>();
+  /** Pod key by UID: preemption names its victims by UID only. */
+  private readonly podKeysByUid = new Map<string, string>();
 
   constructor(readonly policy: Policy) {
     this.classifier = new SysctlClassifier(policy.extraSafeSysctls.map(normalizeSysctlName));
@@ -126,14 +128,19 @@ export class ClusterIndex {
 
   // --- pods -------------------------------------------------------------------------------
 
+  /**
+   * Adds or replaces a pod. A watch event that still shows a pod unbound while our bind has
+   * assumed it on a node (the watch lags) keeps the assumption; one showing it bound confirms it.
+   */
   upsertPod(pod: KubePod): boolean {
-    const projection = projectPod(pod, this.policy.keys, this.classifier, this.profiles);
+    let projection = this.projectPod(pod);
     if (!projection) return false;
     const key = podKey(projection.namespace, projection.name);
     const previous = this.pods.get(key);
-    if (previous) this.removeFromNode(previous);
-    this.pods.set(key, projection);
-    this.addToNode(projection);
+    if (previous?.assumed && projection.nodeName === undefined && previous.uid === projection.uid) {
+      projection = { ...projection, nodeName: previous.nodeName, assumed: true };
+    }
+    this.replacePod(key, previous, projection);
     return true;
   }
 
@@ -142,6 +149,7 @@ export class ClusterIndex {
     const previous = this.pods.get(key);
     if (!previous) return;
     this.pods.delete(key);
+    if (previous.uid !== undefined) this.podKeysByUid.delete(previous.uid);
     this.removeFromNode(previous);
   }
 
@@ -149,7 +157,86 @@ export class ClusterIndex {
     return this.pods.get(podKey(namespace, name));
   }
 
+  podByUid(uid: string): PodProjection | undefined {
+    const key = this.podKeysByUid.get(uid);
+    return key === undefined ? undefined : this.pods.get(key);
+  }
+
+  projectPod(pod: KubePod): PodProjection | undefined {
+    return projectPod(pod, this.policy.keys, this.classifier, this.profiles);
+  }
+
+  /** Counts a pod on a node before the watch shows it there (bind closes the placement race). */
+  assumePod(pod: PodProjection, nodeName: string): void {
+    const key = podKey(pod.namespace, pod.name);
+    this.replacePod(key, this.pods.get(key), { ...pod, nodeName, assumed: true });
+  }
+
+  /** Undoes an assumption the watch has not confirmed; a confirmed or replaced pod is left alone. */
+  forgetAssumedPod(namespace: string, name: string, nodeName: string): boolean {
+    const key = podKey(namespace, name);
+    const current = this.pods.get(key);
+    if (!current?.assumed || current.nodeName !== nodeName) return false;
+    this.replacePod(key, current, { ...current, nodeName: undefined, assumed: false });
+    return true;
+  }
+
+  /** Makes an assumption permanent, as a watch event showing the pod bound would. */
+  confirmAssumedPod(namespace: string, name: string, nodeName: string): void {
+    const key = podKey(namespace, name);
+    const current = this.pods.get(key);
+    if (current?.assumed && current.nodeName === nodeName) this.pods.set(key, { ...current, assumed: false });
+  }
+
+  // --- enumeration, for reconciling after a relist -----------------------------------------
+
+  namespaceNames(): string[] {
+    return [...this.namespaceTeams.keys()];
+  }
+
+  nodeNames(): string[] {
+    return [...this.knownNodes()].map((n) => n.name);
+  }
+
+  podRefs(): Array<{ namespace: string; name: string }> {
+    return [...this.pods.values()].map((p) => ({ namespace: p.namespace, name: p.name }));
+  }
+
+  /**
+   * A node as it would be once the given pods were gone: what preemption asks. Victims not in
+   * the index, or not on this node, change nothing.
+   */
+  viewWithout(nodeName: string, victims: readonly PodProjection[]): NodeView | undefined {
+    const state = this.nodes.get(nodeName);
+    if (!state) return undefined;
+    const counts = new Map(state.unsafeCounts);
+    let occupants = state.occupants;
+    for (const victim of victims) {
+      if (victim.nodeName !== nodeName || !victim.occupiesNode) continue;
+      occupants -= 1;
+      const count = (counts.get(victim.unsafeId) ?? 1) - 1;
+      if (count > 0) counts.set(victim.unsafeId, count);
+      else counts.delete(victim.unsafeId);
+    }
+    return {
+      name: nodeName,
+      projection: state.projection,
+      occupants,
+      profileId: this.profiles.union([state.projection?.declaredId ?? 0, ...counts.keys()]),
+    };
+  }
+
   // --- internals --------------------------------------------------------------------------
+
+  private replacePod(key: string, previous: PodProjection | undefined, next: PodProjection): void {
+    if (previous) {
+      this.removeFromNode(previous);
+      if (previous.uid !== undefined) this.podKeysByUid.delete(previous.uid);
+    }
+    this.pods.set(key, next);
+    if (next.uid !== undefined) this.podKeysByUid.set(next.uid, key);
+    this.addToNode(next);
+  }
 
   private nodeState(name: string): NodeState {
     let state = this.nodes.get(name);

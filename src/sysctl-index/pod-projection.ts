@@ -21,6 +21,10 @@ export interface PodProjection {
   readonly nodeLevelId: ProfileId;
   /** Its whole profile (unsafe plus node-level), interned. */
   readonly profileId: ProfileId;
+  /** Why no kubelet would run it as written (see PodNeeds.problem). */
+  readonly problem: string | undefined;
+  /** Placed by our bind verb, not yet confirmed by the watch. */
+  readonly assumed: boolean;
 }
 
 export function projectPod(
@@ -42,6 +46,8 @@ export function projectPod(
     unsafeId: profiles.intern(needs.unsafe),
     nodeLevelId: profiles.intern(needs.nodeLevel),
     profileId: profiles.intern([...needs.unsafe, ...needs.nodeLevel]),
+    problem: needs.problem,
+    assumed: false,
   };
 }
 

@@ -1,0 +1,125 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Readiness } from '../http/readiness.js';
+import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
+import type { KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
+import type { DelayFn } from './backoff.js';
+import { Reflector, type ListPage, type ReflectorHandle, type ReflectorHandlers } from './reflector.js';
+
+export interface ClusterWatchOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly index: () => ClusterIndex;
+  /** /readyz fails once no watch of a kind has been healthy for this long. */
+  readonly staleAfterMs: number;
+  readonly registry?: Registry;
+  readonly delay?: DelayFn;
+  readonly now?: () => number;
+  readonly watchTimeoutSeconds?: number;
+}
+
+type Kind = 'namespaces' | 'nodes' | 'pods';
+
+/**
+ * Feeds the index from the API server: one reflector (list, then watch) per kind, through the
+ * same update functions a snapshot uses. Also the readiness of watch mode: ready once every
+ * initial list is in, not ready while any watch has been unhealthy for longer than the bound.
+ */
+export class ClusterWatch implements Readiness {
+  private readonly reflectors: Record<Kind, ReflectorHandle>;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ClusterWatchOptions) {
+    this.now = options.now ?? Date.now;
+    const api = options.kubeConfig.makeApiClient(CoreV1Api);
+    const metrics = watchMetrics(options.registry, () => this.reflectors, this.now);
+    const index = options.index;
+    const reflector = <T extends KubeNamespace | KubeNode | KubePod>(
+      kind: Kind,
+      path: string,
+      list: (page: { limit: number; continueToken?: string }) => Promise<unknown>,
+      handlers: ReflectorHandlers<T>,
+    ): ReflectorHandle =>
+      new Reflector<T>({
+        resource: kind,
+        kubeConfig: options.kubeConfig,
+        path,
+        list: list as (page: { limit: number; continueToken?: string }) => Promise<ListPage<T>>,
+        handlers,
+        events: {
+          onEvent: (type) => metrics?.events.inc({ kind, type }),
+          onRelist: () => metrics?.relists.inc({ kind }),
+          onRestart: (reason) => metrics?.restarts.inc({ kind, reason }),
+        },
+        delay: options.delay,
+        now: this.now,
+        watchTimeoutSeconds: options.watchTimeoutSeconds,
+      });
+
+    this.reflectors = {
+      namespaces: reflector<KubeNamespace>('namespaces', '/api/v1/namespaces', (p) => api.listNamespace({ limit: p.limit, _continue: p.continueToken }), {
+        upsert: (ns) => index().upsertNamespace(ns),
+        remove: (ns) => ns.metadata?.name && index().deleteNamespace(ns.metadata.name),
+        reconcile: (items) => removeMissing(index().namespaceNames(), items.map((ns) => ns.metadata?.name), (name) => index().deleteNamespace(name)),
+      }),
+      nodes: reflector<KubeNode>('nodes', '/api/v1/nodes', (p) => api.listNode({ limit: p.limit, _continue: p.continueToken }), {
+        upsert: (node) => index().upsertNode(node),
+        remove: (node) => node.metadata?.name && index().deleteNode(node.metadata.name),
+        reconcile: (items) => removeMissing(index().nodeNames(), items.map((n) => n.metadata?.name), (name) => index().deleteNode(name)),
+      }),
+      pods: reflector<KubePod>('pods', '/api/v1/pods', (p) => api.listPodForAllNamespaces({ limit: p.limit, _continue: p.continueToken }), {
+        upsert: (pod) => index().upsertPod(pod),
+        remove: (pod) => pod.metadata?.namespace && pod.metadata.name && index().deletePod(pod.metadata.namespace, pod.metadata.name),
+        reconcile: (items) => {
+          const present = new Set(items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`));
+          for (const ref of index().podRefs()) if (!present.has(`${ref.namespace}/${ref.name}`)) index().deletePod(ref.namespace, ref.name);
+        },
+      }),
+    };
+  }
+
+  start(): void {
+    for (const r of Object.values(this.reflectors)) r.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(Object.values(this.reflectors).map((r) => r.stop()));
+  }
+
+  check(): { ready: true } | { ready: false; reason: string } {
+    for (const [kind, r] of Object.entries(this.reflectors)) {
+      if (!r.synced) return { ready: false, reason: `initial list of ${kind} not complete${r.lastError ? ` (${r.lastError})` : ''}` };
+    }
+    for (const [kind, r] of Object.entries(this.reflectors)) {
+      const unhealthyFor = this.now() - r.lastHealthyAt;
+      if (!r.connected && unhealthyFor > this.options.staleAfterMs) {
+        return { ready: false, reason: `watch of ${kind} down for ${Math.round(unhealthyFor / 1000)}s${r.lastError ? ` (${r.lastError})` : ''}` };
+      }
+    }
+    return { ready: true };
+  }
+}
+
+function removeMissing(known: string[], present: Array<string | undefined>, remove: (name: string) => void): void {
+  const keep = new Set(present);
+  for (const name of known) if (!keep.has(name)) remove(name);
+}
+
+function watchMetrics(registry: Registry | undefined, reflectors: () => Record<Kind, ReflectorHandle>, now: () => number) {
+  if (!registry) return undefined;
+  new Gauge({
+    name: 'sysctl_extender_watch_last_event_age_seconds',
+    help: 'Seconds since the last watch event (bookmarks included), by kind.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      for (const [kind, r] of Object.entries(reflectors())) {
+        if (r.lastEventAt !== undefined) this.set({ kind }, (now() - r.lastEventAt) / 1000);
+      }
+    },
+  });
+  return {
+    events: new Counter({ name: 'sysctl_extender_watch_events_total', help: 'Watch events applied, by kind and type.', labelNames: ['kind', 'type'], registers: [registry] }),
+    relists: new Counter({ name: 'sysctl_extender_watch_relists_total', help: 'Full lists (start, 410 Gone), by kind.', labelNames: ['kind'], registers: [registry] }),
+    restarts: new Counter({ name: 'sysctl_extender_watch_restarts_total', help: 'Watch restarts, by kind and reason (closed, expired, error).', labelNames: ['kind', 'reason'], registers: [registry] }),
+  };
+}

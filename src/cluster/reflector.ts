@@ -1,0 +1,210 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
+import { backoffDelay, realDelay, type DelayFn } from './backoff.js';
+
+/** A Kubernetes object as lists and watch events deliver it; only metadata is read here. */
+export interface Listed {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string } | null;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  metadata?: { resourceVersion?: string; _continue?: string; continue?: string } | null;
+}
+
+export interface ReflectorHandlers<T> {
+  upsert(obj: T): void;
+  remove(obj: T): void;
+  /** After a (re)list: everything the index holds of this kind that is not in `items` is gone. */
+  reconcile(items: readonly T[]): void;
+}
+
+export interface ReflectorEvents {
+  onEvent?(type: string): void;
+  onRelist?(): void;
+  onRestart?(reason: string): void;
+}
+
+export interface ReflectorOptions<T> {
+  readonly resource: string;
+  readonly kubeConfig: KubeConfig;
+  /** The watch path, e.g. `/api/v1/pods`. */
+  readonly path: string;
+  /** One page of the list. */
+  readonly list: (page: { limit: number; continueToken?: string }) => Promise<ListPage<T>>;
+  readonly handlers: ReflectorHandlers<T>;
+  readonly events?: ReflectorEvents;
+  readonly delay?: DelayFn;
+  readonly now?: () => number;
+  /** Items per list page: bounds the memory a relist of 150,000 pods takes. */
+  readonly pageSize?: number;
+  /** Server-side watch timeout; the watch is renewed from its resourceVersion afterwards. */
+  readonly watchTimeoutSeconds?: number;
+}
+
+type WatchOutcome = 'ended' | 'expired';
+
+/** What readiness and metrics read of a running reflector. */
+export interface ReflectorHandle {
+  readonly synced: boolean;
+  readonly connected: boolean;
+  readonly lastHealthyAt: number;
+  readonly lastEventAt: number | undefined;
+  readonly lastError: string | undefined;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Lists then watches one resource, for as long as it runs. client-node's informer stops on
+ * the first error and keeps whole objects in its cache; this keeps nothing but the
+ * resourceVersion (the index keeps projections) and owns its restarts:
+ * - a dropped or failed watch resumes from the last resourceVersion, with backoff;
+ * - 410 Gone (an ERROR event or an HTTP status) relists, and the relist reconciles deletions
+ *   missed meanwhile.
+ */
+export class Reflector<T extends Listed> implements ReflectorHandle {
+  private resourceVersion: string | undefined;
+  private readonly stopping = new AbortController();
+  private currentWatch: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private failures = 0;
+  private eventsThisWatch = 0;
+
+  /** The initial list has been applied. */
+  synced = false;
+  /** A watch stream is open right now. */
+  connected = false;
+  /** When the reflector was last known healthy (listed, connected, or got an event). */
+  lastHealthyAt: number;
+  /** When the last watch event (bookmarks included) arrived. */
+  lastEventAt: number | undefined;
+  lastError: string | undefined;
+
+  constructor(private readonly options: ReflectorOptions<T>) {
+    this.lastHealthyAt = this.now();
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.currentWatch?.abort();
+    await this.running;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private async loop(): Promise<void> {
+    const delay = this.options.delay ?? realDelay;
+    while (!this.stopping.signal.aborted) {
+      try {
+        if (this.resourceVersion === undefined) await this.relist();
+        const startedAt = this.now();
+        const outcome = await this.watchOnce(this.resourceVersion!);
+        if (outcome === 'expired') {
+          this.resourceVersion = undefined;
+          this.options.events?.onRestart?.('expired');
+          continue;
+        }
+        // A stream the server closes at once, again and again, must not become a busy loop.
+        if (this.now() - startedAt < 1000 && this.eventsThisWatch === 0) throw new Error('watch closed immediately');
+        this.failures = 0;
+        this.options.events?.onRestart?.('closed');
+      } catch (err) {
+        if (this.stopping.signal.aborted) break;
+        this.connected = false;
+        this.failures += 1;
+        this.lastError = (err as Error).message ?? String(err);
+        if ((err as { statusCode?: number; code?: number }).statusCode === 410 || (err as { code?: number }).code === 410) {
+          this.resourceVersion = undefined;
+        }
+        this.options.events?.onRestart?.('error');
+        await delay(backoffDelay(this.failures), this.stopping.signal);
+      }
+    }
+    this.connected = false;
+  }
+
+  private async relist(): Promise<void> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.options.list({ limit: this.options.pageSize ?? 500, continueToken });
+      items.push(...page.items);
+      resourceVersion ??= page.metadata?.resourceVersion;
+      continueToken = page.metadata?._continue ?? page.metadata?.continue ?? undefined;
+    } while (continueToken);
+    this.options.handlers.reconcile(items);
+    for (const item of items) this.options.handlers.upsert(item);
+    this.resourceVersion = resourceVersion ?? '0';
+    this.synced = true;
+    this.lastHealthyAt = this.now();
+    this.options.events?.onRelist?.();
+  }
+
+  private watchOnce(fromVersion: string): Promise<WatchOutcome> {
+    return new Promise<WatchOutcome>((resolve, reject) => {
+      let expired = false;
+      let finished = false;
+      this.eventsThisWatch = 0;
+      const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60);
+      // client-node's Watch has no client-side timeout: a silently dead connection would hang
+      // forever while looking connected. The server closes the watch after timeoutSeconds.
+      const watchdog = setTimeout(() => this.currentWatch?.abort(), (timeoutSeconds + 30) * 1000);
+      watchdog.unref();
+      const handle = (type: string, obj: T & { code?: number; message?: string }) => {
+        if (finished) return;
+        this.eventsThisWatch += 1;
+        this.lastEventAt = this.lastHealthyAt = this.now();
+        this.options.events?.onEvent?.(type);
+        const version = obj?.metadata?.resourceVersion;
+        switch (type) {
+          case 'ADDED':
+          case 'MODIFIED':
+            this.options.handlers.upsert(obj);
+            break;
+          case 'DELETED':
+            this.options.handlers.remove(obj);
+            break;
+          case 'BOOKMARK':
+            break;
+          case 'ERROR':
+            // The API server reports an expired resourceVersion as an ERROR event with code 410.
+            if (obj?.code === 410) expired = true;
+            else this.lastError = obj?.message ?? 'watch error event';
+            this.currentWatch?.abort();
+            return;
+          default:
+            return;
+        }
+        if (version) this.resourceVersion = version;
+      };
+      const done = (err: unknown) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(watchdog);
+        this.connected = false;
+        this.lastHealthyAt = this.now();
+        if (expired || (err as { statusCode?: number } | null)?.statusCode === 410) resolve('expired');
+        else if (err && !this.stopping.signal.aborted) reject(err instanceof Error ? err : new Error(String(err)));
+        else resolve('ended');
+      };
+      new Watch(this.options.kubeConfig)
+        .watch(this.options.path, { resourceVersion: fromVersion, allowWatchBookmarks: true, timeoutSeconds }, handle, done)
+        .then((controller) => {
+          this.currentWatch = controller;
+          if (this.stopping.signal.aborted) controller.abort();
+          if (!finished) {
+            this.connected = true;
+            this.lastHealthyAt = this.now();
+          }
+        }, done);
+    });
+  }
+}
