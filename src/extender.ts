@@ -9,14 +9,6 @@ import { StaticReadiness, type Readiness } from './http/readiness.js';
 import { createLogger } from './logging.js';
 import { ClusterIndex } from './sysctl-index/cluster-index.js';
 
-export interface Extender {
-  readonly index: ClusterIndex;
-  readonly app: ReturnType<typeof createApp>;
-  readonly metrics: ExtenderMetrics;
-  readonly state: ExtenderState;
-  readonly binder: Binder;
-}
-
 export interface ExtenderOptions {
   readonly policy: Policy;
   readonly logger?: Logger;
@@ -24,26 +16,59 @@ export interface ExtenderOptions {
   readonly readiness?: Readiness;
   /** Where bind writes Bindings; defaults to the index itself (snapshot and demo modes). */
   readonly bindingTarget?: BindingTarget;
+  /** What GET /config shows besides the policy (its source, a rejected reload). */
+  readonly configStatus?: () => object;
 }
 
-/** Wires an index, its HTTP app and metrics; feeding the index and listening are the caller's. */
-export function createExtender(options: ExtenderOptions): Extender & { readiness: Readiness } {
-  const index = new ClusterIndex(options.policy);
-  const state: ExtenderState = { index, resolver: new CandidateResolver(index), policy: options.policy };
-  const readiness = options.readiness ?? new StaticReadiness();
-  const metrics = new ExtenderMetrics(() => state.index);
-  const binder = new Binder({
-    index: () => state.index,
-    target: options.bindingTarget ?? new IndexBindingTarget(() => state.index),
-    assumedTtlMs: options.policy.assumedPlacementTtlSeconds * 1000,
-  });
-  const app = createApp({
-    state: () => state,
-    readiness,
-    metrics,
-    binder,
-    logger: options.logger ?? createLogger('silent'),
-    bodyLimitBytes: options.policy.bodyLimitBytes,
-  });
-  return { index, app, metrics, state, readiness, binder };
+/**
+ * An index, the HTTP app serving it, metrics and the binder. Feeding the index and listening
+ * are the caller's. The policy (and, when the keys change, the index) can be swapped between
+ * requests: every request reads `state` once.
+ */
+export class Extender {
+  readonly app: ReturnType<typeof createApp>;
+  readonly metrics: ExtenderMetrics;
+  readonly binder: Binder;
+  readonly readiness: Readiness;
+  private current: ExtenderState;
+
+  constructor(options: ExtenderOptions) {
+    const index = new ClusterIndex(options.policy);
+    this.current = { index, resolver: new CandidateResolver(index), policy: options.policy };
+    this.readiness = options.readiness ?? new StaticReadiness();
+    this.metrics = new ExtenderMetrics(() => this.current.index);
+    this.binder = new Binder({
+      index: () => this.current.index,
+      policy: () => this.current.policy,
+      target: options.bindingTarget ?? new IndexBindingTarget(() => this.current.index),
+    });
+    this.app = createApp({
+      state: () => this.current,
+      readiness: this.readiness,
+      metrics: this.metrics,
+      binder: this.binder,
+      logger: options.logger ?? createLogger('silent'),
+      configStatus: options.configStatus,
+    });
+  }
+
+  get state(): ExtenderState {
+    return this.current;
+  }
+
+  get index(): ClusterIndex {
+    return this.current.index;
+  }
+
+  /** Puts a new policy in force; with a new index (rebuilt for new keys), placements assumed so far carry over. */
+  swap(policy: Policy, index: ClusterIndex = this.current.index): void {
+    const resolver = index === this.current.index ? this.current.resolver : new CandidateResolver(index);
+    if (index !== this.current.index) this.binder.carryAssumptionsTo(index);
+    this.current = { index, resolver, policy };
+  }
+}
+
+/** Kept for callers that prefer a function. */
+export function createExtender(options: ExtenderOptions): Extender {
+  return new Extender(options);
 }

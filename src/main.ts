@@ -1,24 +1,32 @@
 #!/usr/bin/env node
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError } from 'commander';
 import { ApiBindingTarget } from './cluster/binding-target.js';
-import { ClusterWatch } from './cluster/cluster-watch.js';
+import { ListSource, WatchSource, type IndexSource } from './cluster/index-source.js';
 import { loadKubeConfig } from './cluster/kube-config.js';
-import { applyList, readSnapshotFile, type KubeList } from './cluster/snapshot.js';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_POLICY, loadPolicyFile, type Policy } from './config/policy.js';
+import { readSnapshotFile } from './cluster/snapshot.js';
+import { DEFAULT_POLICY, loadPolicyFile, needsReindex, type Policy } from './config/policy.js';
+import { parseConfigMapRef, PolicyConfigMapWatcher } from './config/policy-configmap-watcher.js';
+import { PolicyFileWatcher } from './config/policy-file-watcher.js';
+import { PolicyReloader } from './config/policy-reloader.js';
 import { demoCluster } from './demo/demo-cluster.js';
-import { createExtender, type Extender } from './extender.js';
-import { StaticReadiness } from './http/readiness.js';
+import { Extender } from './extender.js';
+import type { Readiness } from './http/readiness.js';
 import { listen } from './http/serve.js';
+import type { TlsFiles } from './http/tls-files.js';
 import { createLogger } from './logging.js';
 
 interface Options {
   snapshot?: string;
   demo?: boolean;
+  kubeconfig?: string;
   port: number;
   host: string;
   config?: string;
-  kubeconfig?: string;
+  configMap?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  clientCa?: string;
 }
 
 function parsePort(value: string): number {
@@ -32,67 +40,111 @@ const program = new Command()
   .description('kube-scheduler extender placing pods by sysctl profile and team ownership')
   .option('--snapshot <file>', 'build the index from `kubectl get nodes,pods,namespaces -o json` output')
   .option('--demo', 'serve the embedded demo cluster (the default when no other source is given)')
+  .option('--kubeconfig <file>', 'watch the cluster of this kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
   .option('--port <n>', 'port to listen on; 0 picks a free one', parsePort, 8888)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option('--kubeconfig <file>', 'watch the cluster of this kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
-  .option('--config <file>', 'policy file (JSON or YAML), see src/config/policy.schema.json')
+  .option('--config <file>', 'policy file (JSON or YAML), reloaded when it changes')
+  .option('--config-map <namespace/name>', `policy from this ConfigMap's "policy.yaml" key, watched through the API`)
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (reloaded when it changes)')
+  .option('--tls-key <file>', 'private key of --tls-cert')
+  .option('--client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
   .showHelpAfterError();
+
+/** Everything that can be wrong on the command line, found before anything starts. */
+interface Prepared {
+  policy: Policy;
+  /** A List to serve; undefined when watching the cluster of `kubeConfig`. */
+  list?: ListSource;
+  kubeConfig?: KubeConfig;
+  sourceName: string;
+  tls?: TlsFiles;
+}
+
+function prepare(options: Options): Prepared {
+  if (options.config && options.configMap) throw new Error('use --config or --config-map, not both');
+  if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  if (options.clientCa && !options.tlsCert) throw new Error('--client-ca needs --tls-cert and --tls-key');
+  const policy = options.config ? loadPolicyFile(options.config) : DEFAULT_POLICY;
+  const tls = options.tlsCert && options.tlsKey ? { certFile: options.tlsCert, keyFile: options.tlsKey, clientCaFile: options.clientCa } : undefined;
+  if (options.snapshot) return { policy, tls, list: new ListSource(readSnapshotFile(options.snapshot)), sourceName: `snapshot ${options.snapshot}` };
+  const kubeConfig = options.demo ? undefined : loadKubeConfig(options.kubeconfig);
+  if (options.configMap && !kubeConfig) throw new Error('--config-map needs a cluster (--kubeconfig, KUBECONFIG or in-cluster)');
+  if (!kubeConfig) return { policy, tls, list: new ListSource(demoCluster()), sourceName: 'embedded demo cluster' };
+  return { policy, tls, kubeConfig, sourceName: `cluster ${kubeConfig.getCurrentCluster()?.server}` };
+}
 
 async function main(): Promise<void> {
   const options = program.parse().opts<Options>();
   const logger = createLogger();
-
-  let policy: Policy = DEFAULT_POLICY;
-  let source: { kind: 'list'; list: KubeList; name: string } | { kind: 'cluster'; kubeConfig: KubeConfig };
+  let prepared: ReturnType<typeof prepare>;
   try {
-    if (options.config) policy = loadPolicyFile(options.config);
-    const kubeConfig = options.snapshot || options.demo ? undefined : loadKubeConfig(options.kubeconfig);
-    if (options.snapshot) source = { kind: 'list', list: readSnapshotFile(options.snapshot), name: `snapshot ${options.snapshot}` };
-    else if (kubeConfig) source = { kind: 'cluster', kubeConfig };
-    else source = { kind: 'list', list: demoCluster(), name: 'embedded demo cluster' };
+    prepared = prepare(options);
   } catch (err) {
     process.stderr.write(`sysctl-extender: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  const { policy, kubeConfig, tls, sourceName } = prepared;
 
-  let stopSource = async (): Promise<void> => {};
-  let extender: Extender;
-  if (source.kind === 'list') {
-    const readiness = new StaticReadiness();
-    extender = createExtender({ policy, logger, readiness });
-    const counts = applyList(extender.index, source.list);
-    readiness.markLoaded();
-    logger.info({ source: source.name, ...counts }, 'index loaded');
-  } else {
-    let watch: ClusterWatch | undefined;
-    extender = createExtender({
-      policy,
+  // The policy source comes first: readiness waits for a ConfigMap policy to be known.
+  let reloader: PolicyReloader | undefined;
+  let configMapWatcher: PolicyConfigMapWatcher | undefined;
+  let fileWatcher: PolicyFileWatcher | undefined;
+  let source: IndexSource | undefined = prepared.list;
+  const readiness: Readiness = {
+    check: () => {
+      if (configMapWatcher && !configMapWatcher.synced) return { ready: false, reason: `policy ConfigMap ${options.configMap} not read yet` };
+      return source?.check() ?? { ready: false, reason: 'starting' };
+    },
+  };
+  const extender: Extender = new Extender({
+    policy,
+    logger,
+    readiness,
+    bindingTarget: kubeConfig ? new ApiBindingTarget(kubeConfig) : undefined,
+    configStatus: () => reloader?.status ?? { source: 'defaults' },
+  });
+  source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, staleAfterMs: () => extender.state.policy.staleAfterSeconds * 1000 });
+  const indexSource = source;
+  indexSource.start(extender.index);
+  logger.info({ source: sourceName }, 'index source started');
+
+  const policySource = options.config ? `file ${options.config}` : options.configMap ? `configmap ${options.configMap}` : undefined;
+  if (policySource) {
+    reloader = new PolicyReloader({
+      source: policySource,
+      current: () => extender.state.policy,
+      apply: async (next) => {
+        // New keys change what the index reads from every object: rebuild it, then swap.
+        if (needsReindex(extender.state.policy, next)) extender.swap(next, await indexSource.rebuild(next));
+        else extender.swap(next);
+      },
       logger,
-      readiness: { check: () => watch?.check() ?? { ready: false, reason: 'starting' } },
-      bindingTarget: new ApiBindingTarget(source.kubeConfig),
-    });
-    const state = extender.state;
-    watch = new ClusterWatch({
-      kubeConfig: source.kubeConfig,
-      index: () => state.index,
-      staleAfterMs: policy.staleAfterSeconds * 1000,
       registry: extender.metrics.registry,
     });
-    watch.start();
-    stopSource = () => watch!.stop();
-    logger.info({ server: source.kubeConfig.getCurrentCluster()?.server }, 'watching the cluster');
+    if (options.config) {
+      fileWatcher = new PolicyFileWatcher(options.config, (offer) => reloader!.offer(offer));
+      await fileWatcher.poll();
+      fileWatcher.start();
+    } else {
+      const { namespace, name } = parseConfigMapRef(options.configMap!);
+      configMapWatcher = new PolicyConfigMapWatcher(kubeConfig!, namespace, name, (offer) => reloader!.offer(offer));
+      configMapWatcher.start();
+    }
   }
-  const app = extender.app;
 
-  const listening = await listen(app, options.host, options.port);
+  let listening;
+  try {
+    listening = await listen(extender.app, options.host, options.port, { tls, logger });
+  } catch (err) {
+    process.stderr.write(`sysctl-extender: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   logger.info({ url: listening.url, port: listening.port }, `listening on ${listening.url}`);
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    void listening
-      .close()
-      .then(stopSource)
-      .then(() => process.exit(0));
+    fileWatcher?.stop();
+    void Promise.all([listening.close(), configMapWatcher?.stop(), indexSource.stop()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -66,12 +66,56 @@ describe('sysctl-extender command', () => {
     expect(result.FailedNodes).toEqual({ n6: 'node runs pods with a different sysctl profile' });
   });
 
+  it('reloads the policy file within 2 s without dropping requests, rebuilding the index for new keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sysctl-extender-reload-'));
+    const policyFile = join(dir, 'policy.yaml');
+    writeFileSync(policyFile, 'policy: strict\n');
+    const { child } = run(['--snapshot', join(FIXTURES, 'cluster.json'), '--config', policyFile, '--port', '0']);
+    const url = await listeningUrl(child);
+    const config = async () => (await (await fetch(`${url}/config`)).json()) as { policy: { policy: string }; source: string; rejected?: { reason: string } };
+    expect(await config()).toMatchObject({ policy: { policy: 'strict' }, source: `file ${policyFile}` });
+
+    // Filter calls keep flowing while the policy changes under them.
+    let stop = false;
+    const statuses: number[] = [];
+    const traffic = (async () => {
+      while (!stop) statuses.push((await post(`${url}/filter`, fixture('names/a-none-filter.json'))).status);
+    })();
+    const within2s = async (what: string, condition: () => Promise<boolean>) => {
+      const started = Date.now();
+      while (!(await condition())) {
+        if (Date.now() - started > 2000) throw new Error(`${what} not seen within 2 s`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    };
+
+    writeFileSync(policyFile, 'policy: compatible\n');
+    await within2s('compatible policy', async () => (await config()).policy.policy === 'compatible');
+    writeFileSync(policyFile, 'policy: compatible\nweights: {ownTeam: oops}\n');
+    await within2s('rejection', async () => (await config()).rejected !== undefined);
+    expect((await config()).rejected?.reason).toMatch(/\/weights\/ownTeam must be number/);
+    expect((await config()).policy.policy).toBe('compatible');
+
+    // A new team label key: n2's `sysctl-extender.io/team: b` no longer counts, so team-a's pod may use it.
+    const a = () => post(`${url}/filter`, fixture('names/a-none-filter.json')).then((r) => (r.body as ExtenderFilterResult).NodeNames);
+    expect(await a()).not.toContain('n2');
+    writeFileSync(policyFile, 'keys: {teamLabel: example.com/team}\n');
+    await within2s('re-indexed keys', async () => (await a())!.includes('n2'));
+    stop = true;
+    await traffic;
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(new Set(statuses)).toEqual(new Set([200]));
+  });
+
   it.each([
     ['a missing snapshot', ['--snapshot', '/nonexistent/cluster.json'], /cannot read snapshot \/nonexistent\/cluster\.json/],
     ['a snapshot that is not JSON', ['--snapshot', 'NOT_JSON'], /is not JSON/],
     ['a snapshot without items', ['--snapshot', 'NO_ITEMS'], /has no "items" list/],
     ['an invalid policy file', ['--config', 'BAD_POLICY'], /invalid policy: \/policy must be equal to one of the allowed values/],
     ['a port out of range', ['--port', '70000'], /must be 0\.\.65535/],
+    ['a TLS certificate without its key', ['--tls-cert', '/tmp/x.crt'], /--tls-cert and --tls-key go together/],
+    ['an unreadable TLS certificate', ['--tls-cert', '/nonexistent.crt', '--tls-key', '/nonexistent.key', '--port', '0'], /cannot read TLS certificate \/nonexistent\.crt/],
+    ['both policy sources', ['--config', 'BAD_POLICY', '--config-map', 'kube-system/policy'], /use --config or --config-map, not both/],
   ])('exits non-zero with a clear message for %s', async (_name, args, message) => {
     const dir = mkdtempSync(join(tmpdir(), 'sysctl-extender-cli-'));
     const files: Record<string, [string, string]> = {

@@ -141,12 +141,14 @@ describe('fixture coverage', () => {
 describe('bind, replayed', () => {
   // Each bind follows its own filter call (kube-scheduler's cycle); the node in the bind body is
   // the one kube-scheduler's default plugins picked, which our rules may refuse.
-  const cases = [
-    ...['names', 'nodes'].flatMap((mode) => Object.keys(EXPECTED_PASSING).map((pod) => [`${mode}/${pod}-filter.json`, `${mode}/${pod}-bind.json`, pod])),
+  const cases: Array<[filterBody: string, bindBody: string, pod: string]> = [
+    ...['names', 'nodes'].flatMap((mode) =>
+      Object.keys(EXPECTED_PASSING).map((pod): [string, string, string] => [`${mode}/${pod}-filter.json`, `${mode}/${pod}-bind.json`, pod]),
+    ),
     ['retry/names-c-unsafe-retry-filter.json', 'retry/names-c-unsafe-bind-refused.json', 'c-unsafe'],
     ['preempt/names-after-preempt-filter.json', 'preempt/names-after-preempt-bind.json', 'c-unsafe'],
     ['preempt/nodes-after-preempt-filter.json', 'preempt/nodes-after-preempt-bind.json', 'c-unsafe'],
-  ] as const;
+  ];
 
   it.each(cases)('%s then %s', async (filterBody, bindBody, pod) => {
     const fresh = await startExtender(fixtureCluster());

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { FilterContext, filterNode } from '../filter/filter-node.js';
 import { requirementsOfProjection } from '../filter/pod-requirements.js';
+import type { Policy } from '../config/policy.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { KubePod } from '../sysctl-index/kube-objects.js';
 import type { PodProjection } from '../sysctl-index/pod-projection.js';
@@ -15,9 +16,9 @@ export interface BindRequest {
 
 export interface BinderOptions {
   readonly index: () => ClusterIndex;
+  /** The policy in force: its rule set, and how long an unconfirmed assumption holds. */
+  readonly policy: () => Policy;
   readonly target: BindingTarget;
-  /** How long an assumed placement holds without the watch confirming it. */
-  readonly assumedTtlMs: number;
   /** Injected for tests: when a TTL is measured from. */
   readonly now?: () => number;
 }
@@ -38,7 +39,7 @@ export class Binder {
   constructor(private readonly options: BinderOptions) {
     this.assumed = new LRUCache({
       max: 100_000,
-      ttl: options.assumedTtlMs,
+      ttl: options.policy().assumedPlacementTtlSeconds * 1000,
       ttlAutopurge: true,
       ...(options.now ? { perf: { now: options.now } } : {}),
       dispose: (placement, _key, reason) => {
@@ -70,12 +71,13 @@ export class Binder {
       return `pod is already ${pod.assumed ? 'being bound' : 'bound'} to another node`;
     }
     const node = index.node(request.node);
-    const rejection = filterNode(new FilterContext(requirementsOfProjection(pod, index), index.policy.policy, index.profiles), node ?? unknown(request.node));
+    const policy = this.options.policy();
+    const rejection = filterNode(new FilterContext(requirementsOfProjection(pod, index), policy.policy, index.profiles), node ?? unknown(request.node));
     if (rejection) return `binding refused: ${rejection.reason}`;
 
     const key = `${request.namespace}/${request.name}`;
     index.assumePod(pod, request.node);
-    this.assumed.set(key, { namespace: request.namespace, name: request.name, node: request.node });
+    this.assumed.set(key, { namespace: request.namespace, name: request.name, node: request.node }, { ttl: policy.assumedPlacementTtlSeconds * 1000 });
     try {
       await this.options.target.bind(request, request.node);
       return '';
@@ -84,6 +86,14 @@ export class Binder {
       this.assumed.delete(key);
       this.options.index().forgetAssumedPod(request.namespace, request.name, request.node);
       return `binding through the API failed: ${describeApiError(err)}`;
+    }
+  }
+
+  /** After the index was rebuilt (new policy keys): assume again what is still unconfirmed. */
+  carryAssumptionsTo(index: ClusterIndex): void {
+    for (const placement of this.assumed.values()) {
+      const pod = index.pod(placement.namespace, placement.name);
+      if (pod && pod.nodeName === undefined) index.assumePod(pod, placement.node);
     }
   }
 

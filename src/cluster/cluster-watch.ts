@@ -9,8 +9,8 @@ import { Reflector, type ListPage, type ReflectorHandle, type ReflectorHandlers 
 export interface ClusterWatchOptions {
   readonly kubeConfig: KubeConfig;
   readonly index: () => ClusterIndex;
-  /** /readyz fails once no watch of a kind has been healthy for this long. */
-  readonly staleAfterMs: number;
+  /** /readyz fails once no watch of a kind has been healthy for this long (read at each check). */
+  readonly staleAfterMs: number | (() => number);
   readonly registry?: Registry;
   readonly delay?: DelayFn;
   readonly now?: () => number;
@@ -91,7 +91,8 @@ export class ClusterWatch implements Readiness {
     }
     for (const [kind, r] of Object.entries(this.reflectors)) {
       const unhealthyFor = this.now() - r.lastHealthyAt;
-      if (!r.connected && unhealthyFor > this.options.staleAfterMs) {
+      const bound = typeof this.options.staleAfterMs === 'number' ? this.options.staleAfterMs : this.options.staleAfterMs();
+      if (!r.connected && unhealthyFor > bound) {
         return { ready: false, reason: `watch of ${kind} down for ${Math.round(unhealthyFor / 1000)}s${r.lastError ? ` (${r.lastError})` : ''}` };
       }
     }
@@ -104,20 +105,36 @@ function removeMissing(known: string[], present: Array<string | undefined>, remo
   for (const name of known) if (!keep.has(name)) remove(name);
 }
 
+/** Watch metrics, registered once per registry: a policy reload may start a second ClusterWatch. */
+const metricsByRegistry = new WeakMap<Registry, ReturnType<typeof createWatchMetrics>>();
+
 function watchMetrics(registry: Registry | undefined, reflectors: () => Record<Kind, ReflectorHandle>, now: () => number) {
   if (!registry) return undefined;
+  let metrics = metricsByRegistry.get(registry);
+  if (!metrics) {
+    metrics = createWatchMetrics(registry, now);
+    metricsByRegistry.set(registry, metrics);
+  }
+  // The newest watch is the one feeding the index in service.
+  metrics.source.reflectors = reflectors;
+  return metrics;
+}
+
+function createWatchMetrics(registry: Registry, now: () => number) {
+  const source: { reflectors?: () => Record<Kind, ReflectorHandle> } = {};
   new Gauge({
     name: 'sysctl_extender_watch_last_event_age_seconds',
     help: 'Seconds since the last watch event (bookmarks included), by kind.',
     labelNames: ['kind'],
     registers: [registry],
     collect() {
-      for (const [kind, r] of Object.entries(reflectors())) {
+      for (const [kind, r] of Object.entries(source.reflectors?.() ?? {})) {
         if (r.lastEventAt !== undefined) this.set({ kind }, (now() - r.lastEventAt) / 1000);
       }
     },
   });
   return {
+    source,
     events: new Counter({ name: 'sysctl_extender_watch_events_total', help: 'Watch events applied, by kind and type.', labelNames: ['kind', 'type'], registers: [registry] }),
     relists: new Counter({ name: 'sysctl_extender_watch_relists_total', help: 'Full lists (start, 410 Gone), by kind.', labelNames: ['kind'], registers: [registry] }),
     restarts: new Counter({ name: 'sysctl_extender_watch_restarts_total', help: 'Watch restarts, by kind and reason (closed, expired, error).', labelNames: ['kind', 'reason'], registers: [registry] }),

@@ -30,6 +30,8 @@ export interface ReflectorOptions<T> {
   readonly kubeConfig: KubeConfig;
   /** The watch path, e.g. `/api/v1/pods`. */
   readonly path: string;
+  /** Extra watch parameters, e.g. a fieldSelector. */
+  readonly query?: Record<string, string>;
   /** One page of the list. */
   readonly list: (page: { limit: number; continueToken?: string }) => Promise<ListPage<T>>;
   readonly handlers: ReflectorHandlers<T>;
@@ -196,7 +198,7 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
         else resolve('ended');
       };
       new Watch(this.options.kubeConfig)
-        .watch(this.options.path, { resourceVersion: fromVersion, allowWatchBookmarks: true, timeoutSeconds }, handle, done)
+        .watch(this.options.path, { ...this.options.query, resourceVersion: fromVersion, allowWatchBookmarks: true, timeoutSeconds }, handle, done)
         .then((controller) => {
           this.currentWatch = controller;
           if (this.stopping.signal.aborted) controller.abort();

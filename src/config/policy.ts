@@ -65,13 +65,23 @@ export function loadPolicyFile(path: string): Policy {
   } catch (err) {
     throw new PolicyError(`cannot read policy file ${path}: ${(err as Error).message}`);
   }
+  return parsePolicyText(text, `policy file ${path}`);
+}
+
+/** Parses policy text, JSON or YAML; an empty document means all defaults. */
+export function parsePolicyText(text: string, origin: string): Policy {
   let document: unknown;
   try {
     document = parseYaml(text, { maxAliasCount: 100 }) ?? {};
   } catch (err) {
-    throw new PolicyError(`policy file ${path} is not valid YAML or JSON: ${(err as Error).message}`);
+    throw new PolicyError(`${origin} is not valid YAML or JSON: ${(err as Error).message}`);
   }
   return parsePolicy(document);
+}
+
+/** Whether going from one policy to the other changes what the index reads from objects. */
+export function needsReindex(from: Policy, to: Policy): boolean {
+  return JSON.stringify([from.keys, from.extraSafeSysctls]) !== JSON.stringify([to.keys, to.extraSafeSysctls]);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -4,7 +4,8 @@ import type { Policy } from '../config/policy.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { CandidateResolver } from './candidates.js';
 import type { Binder } from '../cluster/binder.js';
-import { decodeBindingArgs, decodeExtenderArgs, decodePreemptionArgs } from './decode.js';
+import { explainPod } from '../explain/explain-pod.js';
+import { decodeBindingArgs, decodeExplainArgs, decodeExtenderArgs, decodePreemptionArgs } from './decode.js';
 import { runFilter } from './filter-verb.js';
 import type { ExtenderMetrics } from './metrics.js';
 import { runPreempt } from './preempt-verb.js';
@@ -25,7 +26,8 @@ export interface AppDeps {
   readonly metrics: ExtenderMetrics;
   readonly binder: Binder;
   readonly logger: Logger;
-  readonly bodyLimitBytes: number;
+  /** What GET /config shows besides the policy in force. */
+  readonly configStatus?: () => object;
 }
 
 type VerbHandler = (body: unknown, state: ExtenderState) => unknown | Promise<unknown>;
@@ -41,8 +43,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
 
   app.use(timeRequests(deps.metrics));
-  // kube-scheduler always sends application/json; accept any type so that `curl -d` works too.
-  const json = express.json({ limit: deps.bodyLimitBytes, type: () => true, strict: true });
+  const json = jsonBodies(() => deps.state().policy.bodyLimitBytes);
 
   const verbs: Record<string, VerbHandler> = {
     filter: (body, state) => {
@@ -65,6 +66,10 @@ export function createApp(deps: AppDeps): express.Express {
       return { Error: error };
     },
     preempt: (body, state) => runPreempt(decodePreemptionArgs(body), state),
+    explain: (body, state) => {
+      const args = decodeExplainArgs(body);
+      return explainPod(args.Pod, state.index, state.policy, args.NodeNames ?? undefined);
+    },
   };
   for (const [verb, handle] of Object.entries(verbs)) {
     app.post(`/${verb}`, json, async (req: Request, res: Response) => {
@@ -83,7 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
     const readiness = deps.readiness.check();
     sendJson(res, readiness.ready ? 200 : 503, readiness);
   });
-  app.get('/config', (_req, res) => sendJson(res, 200, { policy: deps.state().policy }));
+  app.get('/config', (_req, res) => sendJson(res, 200, { policy: deps.state().policy, ...deps.configStatus?.() }));
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
@@ -103,6 +108,19 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/**
+ * JSON body parsing bounded by the policy's limit, which a reload may change. kube-scheduler
+ * always sends application/json; any type is accepted so that `curl -d` works too.
+ */
+function jsonBodies(limit: () => number) {
+  let parser: { limit: number; handle: ReturnType<typeof express.json> } | undefined;
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const bytes = limit();
+    if (parser?.limit !== bytes) parser = { limit: bytes, handle: express.json({ limit: bytes, type: () => true, strict: true }) };
+    parser.handle(req, res, next);
+  };
 }
 
 function sendJson(res: Response, status: number, body: unknown): void {

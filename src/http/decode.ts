@@ -23,6 +23,14 @@ export function decodeExtenderArgs(body: unknown): ExtenderArgs {
   return decoded;
 }
 
+/** explain takes `{"Pod": …, "NodeNames": […]?}` or a bare Pod (as `kubectl get pod -o json` prints it). */
+export function decodeExplainArgs(body: unknown): { Pod: ExtenderArgs['Pod']; NodeNames?: string[] } {
+  const object = requireObject(body) as Record<string, unknown>;
+  const args = 'metadata' in object && !('Pod' in object) ? { Pod: object } : (canonicalFields(object, ['Pod', 'NodeNames']) as Record<string, unknown>);
+  if (!validators.extenderArgs(args)) throw new RequestError(400, describeErrors(validators.extenderArgs));
+  return args as { Pod: ExtenderArgs['Pod']; NodeNames?: string[] };
+}
+
 export function decodeBindingArgs(body: unknown): ExtenderBindingArgs {
   const args = canonicalFields(requireObject(body), ['PodName', 'PodNamespace', 'PodUID', 'Node']);
   if (!validators.bindingArgs(args)) throw new RequestError(400, describeErrors(validators.bindingArgs));

@@ -1,38 +1,76 @@
-import { createServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
+import type { Logger } from 'pino';
+import { loadTls, type TlsFiles } from './tls-files.js';
 
 export interface Listening {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   readonly url: string;
   readonly port: number;
   /** Stops accepting, lets in-flight requests finish, then resolves. */
   close(): Promise<void>;
 }
 
-/** Listens on host:port (0 picks a free port) with bounded header and request times. */
-export function listen(app: express.Express, host: string, port: number): Promise<Listening> {
-  const server = createServer(app);
+export interface ListenOptions {
+  readonly tls?: TlsFiles;
+  /** How often certificate files are checked for a rotation. */
+  readonly tlsReloadIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Listens on host:port (0 picks a free port) with bounded header and request times; over
+ * HTTPS when TLS files are given, picking up rotated certificates without a restart.
+ */
+export async function listen(app: express.Express, host: string, port: number, options: ListenOptions = {}): Promise<Listening> {
+  let stopTlsReload = (): void => {};
+  let server: Server | HttpsServer;
+  if (options.tls) {
+    const tls = options.tls;
+    let loaded = loadTls(tls);
+    const https = createHttpsServer(loaded.options, app);
+    const timer = setInterval(() => {
+      try {
+        const next = loadTls(tls);
+        if (next.fingerprint === loaded.fingerprint) return;
+        https.setSecureContext(next.options);
+        loaded = next;
+        options.logger?.info({ certFile: tls.certFile }, 'TLS certificate reloaded');
+      } catch (err) {
+        // A rotation caught half-way, or files removed: keep serving with what works.
+        options.logger?.error({ reason: (err as Error).message }, 'TLS files unusable; keeping the certificate in service');
+      }
+    }, options.tlsReloadIntervalMs ?? 2000);
+    timer.unref();
+    stopTlsReload = () => clearInterval(timer);
+    server = https;
+  } else {
+    server = createHttpServer(app);
+  }
   // A client that trickles its body must not hold a socket forever (kube-scheduler's own timeout is 5 s).
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 65_000;
-  return new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      const address = server.address() as AddressInfo;
-      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      resolve({
-        server,
-        port: address.port,
-        url: `http://${shownHost}:${address.port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeIdleConnections();
-          }),
-      });
+      resolve();
     });
   });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    port: address.port,
+    url: `${options.tls ? 'https' : 'http'}://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        stopTlsReload();
+        server.close(() => done());
+        server.closeIdleConnections();
+      }),
+  };
 }

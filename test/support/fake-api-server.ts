@@ -49,7 +49,7 @@ export interface KubeObject {
  * as V1Pod). It is copied through JSON, so Dates become RFC 3339 strings.
  */
 export interface KubeObjectInput {
-  metadata?: { name?: string; namespace?: string };
+  metadata?: { name?: string; namespace?: string } | null;
 }
 
 export interface Status {

@@ -1,0 +1,63 @@
+import type { Policy } from '../config/policy.js';
+import { FilterContext, filterNode } from '../filter/filter-node.js';
+import { podRequirements } from '../filter/pod-requirements.js';
+import { scoreNode, type ScoreTerms } from '../prioritize/score-node.js';
+import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
+import type { KubePod } from '../sysctl-index/kube-objects.js';
+
+export interface NodeExplanation {
+  readonly node: string;
+  readonly verdict: 'pass' | 'fail';
+  /** Why the node fails; null when it passes. */
+  readonly reason: string | null;
+  /** Whether evicting pods could make it pass (FailedNodes rather than FailedAndUnresolvableNodes). */
+  readonly resolvable: boolean | null;
+  readonly score: number;
+  /** Each scoring term with its weight; null for a failing node (it scores 0). */
+  readonly terms: { readonly [K in keyof ScoreTerms]: { readonly value: number; readonly weight: number } } | null;
+}
+
+export interface Explanation {
+  readonly pod: string;
+  readonly team: string | null;
+  readonly profile: Record<string, string>;
+  readonly policy: Policy['policy'];
+  readonly nodes: NodeExplanation[];
+}
+
+/**
+ * Why a pod would go where it goes: the same filter and scoring kube-scheduler gets, for every
+ * node (or the named ones), best first. Read-only: nothing is assumed or bound.
+ */
+export function explainPod(pod: KubePod, index: ClusterIndex, policy: Policy, nodeNames?: readonly string[]): Explanation {
+  const requirements = podRequirements(pod, index);
+  const ctx = new FilterContext(requirements, policy.policy, index.profiles);
+  const views: NodeView[] = nodeNames
+    ? nodeNames.map((name) => index.node(name) ?? { name, projection: undefined, occupants: 0, profileId: 0 })
+    : [...index.knownNodes()];
+  const nodes = views.map((view): NodeExplanation => {
+    const rejection = filterNode(ctx, view);
+    const { score, terms } = scoreNode(ctx, view, policy.weights);
+    return {
+      node: view.name,
+      verdict: rejection ? 'fail' : 'pass',
+      reason: rejection?.reason ?? null,
+      resolvable: rejection ? !rejection.unresolvable : null,
+      score,
+      terms: terms
+        ? {
+            profileReuse: { value: terms.profileReuse, weight: policy.weights.profileReuse },
+            ownTeam: { value: terms.ownTeam, weight: policy.weights.ownTeam },
+          }
+        : null,
+    };
+  });
+  nodes.sort((a, b) => Number(b.verdict === 'pass') - Number(a.verdict === 'pass') || b.score - a.score || a.node.localeCompare(b.node));
+  return {
+    pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`,
+    team: requirements.team ?? null,
+    profile: Object.fromEntries([...requirements.unsafe, ...requirements.nodeLevel].map((e) => [e.name, e.value])),
+    policy: policy.policy,
+    nodes,
+  };
+}
