@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -54,6 +55,37 @@ describe('sysctl-extender command', () => {
     expect(result.NodeNames).toEqual(['n3']);
     child.kill('SIGTERM');
     expect((await exit).code).toBe(0);
+  });
+
+  it('on SIGTERM finishes the requests in flight, then exits 0', async () => {
+    const { child, exit } = run(['--snapshot', join(FIXTURES, 'cluster.json'), '--port', '0']);
+    const url = new URL(await listeningUrl(child));
+    const body = Buffer.from(fixture('names/c-unsafe-filter.json'));
+    // Requests whose bodies are half sent when the signal arrives.
+    const inFlight = Array.from({ length: 5 }, () => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/filter', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } });
+      const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+      });
+      req.write(body.subarray(0, 100));
+      return { req, answer };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const { req } of inFlight) req.end(body.subarray(100));
+    for (const { answer } of inFlight) {
+      const { status, text } = await answer;
+      expect(status).toBe(200);
+      expect((JSON.parse(text) as ExtenderFilterResult).NodeNames!.sort()).toEqual(['n1', 'n4']);
+    }
+    expect((await exit).code).toBe(0);
+    await expect(fetch(`${url.origin}/healthz`)).rejects.toThrow();
   });
 
   it('serves the embedded demo cluster by default', async () => {

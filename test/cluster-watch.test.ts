@@ -128,6 +128,16 @@ describe('ClusterWatch', () => {
     await waitFor(() => w.check().ready, 'ready again');
   });
 
+  it('copes with an API server slow to answer', async () => {
+    api.setLatency(300);
+    const w = startWatch();
+    expect(w.check().ready).toBe(false);
+    await waitFor(() => w.check().ready, 'ready despite latency');
+    api.create('pods', pod('team-a', 'slow', { node: 'n2' }));
+    await waitFor(() => podOn('team-a', 'slow') === 'n2', 'event through a slow server');
+    expect(delays).toEqual([]); // slowness is not failure: no backoff
+  });
+
   it('is not ready, and keeps retrying, while the API server is unreachable at start', async () => {
     api.pause();
     const w = startWatch();

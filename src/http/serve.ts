@@ -69,7 +69,15 @@ export async function listen(app: express.Express, host: string, port: number, o
     close: () =>
       new Promise<void>((done) => {
         stopTlsReload();
-        server.close(() => done());
+        // Keep-alive sockets turn idle as their requests finish: close each as soon as it does,
+        // and give up on stragglers well inside the kubelet's 30 s termination grace period.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), 20_000);
+        server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(deadline);
+          done();
+        });
         server.closeIdleConnections();
       }),
   };
