@@ -138,6 +138,19 @@ describe('ClusterWatch', () => {
     expect(delays).toEqual([]); // slowness is not failure: no backoff
   });
 
+  it('stops at once even while the API server has not answered yet', async () => {
+    const w = startWatch();
+    await waitFor(() => w.check().ready && api.openWatchCount() === 3, 'watching');
+    api.setLatency(10_000);
+    api.disconnectWatches(); // each reflector backs off once, then its reconnect hangs
+    await waitFor(() => delays.length >= 3, 'reconnects in flight');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await w.stop();
+    expect(Date.now() - started).toBeLessThan(1000);
+    watch = undefined;
+  });
+
   it('is not ready, and keeps retrying, while the API server is unreachable at start', async () => {
     api.pause();
     const w = startWatch();

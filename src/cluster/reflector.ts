@@ -132,12 +132,23 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
     this.connected = false;
   }
 
+  /** Settles with `work`, or rejects as soon as the reflector is stopped. */
+  private unlessStopped<R>(work: Promise<R>): Promise<R> {
+    const signal = this.stopping.signal;
+    if (signal.aborted) return Promise.reject(new Error('stopped'));
+    return new Promise<R>((resolve, reject) => {
+      const onStop = () => reject(new Error('stopped'));
+      signal.addEventListener('abort', onStop, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onStop));
+    });
+  }
+
   private async relist(): Promise<void> {
     const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
     do {
-      const page = await this.options.list({ limit: this.options.pageSize ?? 500, continueToken });
+      const page = await this.unlessStopped(this.options.list({ limit: this.options.pageSize ?? 500, continueToken }));
       items.push(...page.items);
       resourceVersion ??= page.metadata?.resourceVersion;
       continueToken = page.metadata?._continue ?? page.metadata?.continue ?? undefined;
@@ -160,6 +171,10 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
       // forever while looking connected. The server closes the watch after timeoutSeconds.
       const watchdog = setTimeout(() => this.currentWatch?.abort(), (timeoutSeconds + 30) * 1000);
       watchdog.unref();
+      // Watch.watch hands back its abort handle only once the response headers arrive; a stop
+      // must not wait for a slow API server to send them.
+      const onStop = () => done(null);
+      this.stopping.signal.addEventListener('abort', onStop, { once: true });
       const handle = (type: string, obj: T & { code?: number; message?: string }) => {
         if (finished) return;
         this.eventsThisWatch += 1;
@@ -191,6 +206,7 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
         if (finished) return;
         finished = true;
         clearTimeout(watchdog);
+        this.stopping.signal.removeEventListener('abort', onStop);
         this.connected = false;
         this.lastHealthyAt = this.now();
         if (expired || (err as { statusCode?: number } | null)?.statusCode === 410) resolve('expired');
