@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Binder } from './cluster/binder.js';
 import { IndexBindingTarget, type BindingTarget } from './cluster/binding-target.js';
 import type { Policy } from './config/policy.js';
-import { createApp, type ExtenderState } from './http/app.js';
+import { createApp, createOpsApp, type ExtenderState } from './http/app.js';
 import { CandidateResolver } from './http/candidates.js';
 import { ExtenderMetrics } from './http/metrics.js';
 import { StaticReadiness, type Readiness } from './http/readiness.js';
@@ -27,6 +27,8 @@ export interface ExtenderOptions {
  */
 export class Extender {
   readonly app: ReturnType<typeof createApp>;
+  /** Health, readiness, metrics and config only, for a listener others may reach. */
+  readonly opsApp: ReturnType<typeof createOpsApp>;
   readonly metrics: ExtenderMetrics;
   readonly binder: Binder;
   readonly readiness: Readiness;
@@ -42,14 +44,16 @@ export class Extender {
       policy: () => this.current.policy,
       target: options.bindingTarget ?? new IndexBindingTarget(() => this.current.index),
     });
-    this.app = createApp({
+    const deps = {
       state: () => this.current,
       readiness: this.readiness,
       metrics: this.metrics,
       binder: this.binder,
       logger: options.logger ?? createLogger('silent'),
       configStatus: options.configStatus,
-    });
+    };
+    this.app = createApp(deps);
+    this.opsApp = createOpsApp(deps);
   }
 
   get state(): ExtenderState {

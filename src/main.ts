@@ -12,7 +12,7 @@ import { PolicyReloader } from './config/policy-reloader.js';
 import { demoCluster } from './demo/demo-cluster.js';
 import { Extender } from './extender.js';
 import type { Readiness } from './http/readiness.js';
-import { listen } from './http/serve.js';
+import { listen, type Listening } from './http/serve.js';
 import type { TlsFiles } from './http/tls-files.js';
 import { createLogger } from './logging.js';
 
@@ -24,6 +24,8 @@ interface Options {
   host: string;
   config?: string;
   configMap?: string;
+  metricsPort?: number;
+  metricsHost: string;
   tlsCert?: string;
   tlsKey?: string;
   clientCa?: string;
@@ -43,6 +45,8 @@ const program = new Command()
   .option('--kubeconfig <file>', 'watch the cluster of this kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
   .option('--port <n>', 'port to listen on; 0 picks a free one', parsePort, 8888)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--metrics-port <n>', 'also serve /metrics, /healthz, /readyz and /config (not the verbs) on this port', parsePort)
+  .option('--metrics-host <address>', 'address of the --metrics-port listener', '0.0.0.0')
   .option('--config <file>', 'policy file (JSON or YAML), reloaded when it changes')
   .option('--config-map <namespace/name>', `policy from this ConfigMap's "policy.yaml" key, watched through the API`)
   .option('--tls-cert <file>', 'serve HTTPS with this certificate (reloaded when it changes)')
@@ -132,19 +136,22 @@ async function main(): Promise<void> {
     }
   }
 
-  let listening;
+  let listening: Listening;
+  let ops: Listening | undefined;
   try {
     listening = await listen(extender.app, options.host, options.port, { tls, logger });
+    if (options.metricsPort !== undefined) ops = await listen(extender.opsApp, options.metricsHost, options.metricsPort);
   } catch (err) {
     process.stderr.write(`sysctl-extender: ${(err as Error).message}\n`);
     process.exit(2);
   }
   logger.info({ url: listening.url, port: listening.port }, `listening on ${listening.url}`);
+  if (ops) logger.info({ url: ops.url, port: ops.port }, `serving metrics and probes on ${ops.url}`);
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     fileWatcher?.stop();
-    void Promise.all([listening.close(), configMapWatcher?.stop(), indexSource.stop()]).then(() => process.exit(0));
+    void Promise.all([listening.close(), ops?.close(), configMapWatcher?.stop(), indexSource.stop()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -88,6 +88,23 @@ describe('sysctl-extender command', () => {
     await expect(fetch(`${url.origin}/healthz`)).rejects.toThrow();
   });
 
+  it('serves metrics and probes, but not the verbs, on --metrics-port', async () => {
+    const { child } = run(['--snapshot', join(FIXTURES, 'cluster.json'), '--port', '0', '--metrics-port', '0', '--metrics-host', '127.0.0.1']);
+    let seen = '';
+    const opsUrl = await new Promise<string>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        seen += d;
+        const match = /"url":"(http:\/\/[^"]+)","port":\d+,"msg":"serving metrics/.exec(seen);
+        if (match) resolve(match[1]!);
+      });
+    });
+    expect((await fetch(`${opsUrl}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${opsUrl}/metrics`)).text()).toMatch(/^sysctl_extender_index_nodes 4$/m);
+    const bind = await post(`${opsUrl}/bind`, fixture('names/a-none-bind.json'));
+    expect(bind.status).toBe(404);
+    expect((await post(`${opsUrl}/filter`, fixture('names/a-none-filter.json'))).status).toBe(404);
+  });
+
   it('serves the embedded demo cluster by default', async () => {
     const { child } = run(['--port', '0']);
     const url = await listeningUrl(child);

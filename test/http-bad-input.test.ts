@@ -53,7 +53,7 @@ describe('bad requests get a 4xx with a clear JSON message', () => {
   it('answers an unknown verb with 404 and the wrong method with 405', async () => {
     const unknown = await post(`${server.url}/schedule`, good);
     expect(unknown.status).toBe(404);
-    expect((unknown.body as { Error: string }).Error).toMatch(/unknown path \/schedule/);
+    expect((unknown.body as { Error: string }).Error).toMatch(/unknown path \/schedule; served: POST \/filter, POST \/prioritize/);
     const wrongMethod = await fetch(`${server.url}/filter`);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');

@@ -83,6 +83,24 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
+  const opsPaths = mountOpsRoutes(app, deps);
+  finish(app, new Map([...Object.keys(verbs).map((verb): [string, string] => [`/${verb}`, 'POST']), ...opsPaths]), deps.logger);
+  return app;
+}
+
+/**
+ * The operations endpoints alone (health, readiness, metrics, config), for a second listener
+ * on the pod IP (`--metrics-port`): Prometheus and the kubelet's probes reach it, while the
+ * verbs, `/bind` above all, stay on loopback.
+ */
+export function createOpsApp(deps: Pick<AppDeps, 'readiness' | 'metrics' | 'logger' | 'state' | 'configStatus'>): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  finish(app, new Map(mountOpsRoutes(app, deps)), deps.logger);
+  return app;
+}
+
+function mountOpsRoutes(app: express.Express, deps: Pick<AppDeps, 'readiness' | 'metrics' | 'state' | 'configStatus'>): Array<[string, string]> {
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', (_req, res) => {
     const readiness = deps.readiness.check();
@@ -92,11 +110,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  return ['/healthz', '/readyz', '/config', '/metrics'].map((path) => [path, 'GET']);
+}
 
-  const knownPaths = new Map<string, string>([
-    ...Object.keys(verbs).map((verb): [string, string] => [`/${verb}`, 'POST']),
-    ...['/healthz', '/readyz', '/config', '/metrics'].map((path): [string, string] => [path, 'GET']),
-  ]);
+/** 405 for a known path with the wrong method, 404 for the rest, and JSON errors. */
+function finish(app: express.Express, knownPaths: ReadonlyMap<string, string>, logger: Logger): void {
   app.use((req: Request, res: Response) => {
     const allowed = knownPaths.get(req.path);
     if (allowed) {
@@ -104,10 +122,10 @@ export function createApp(deps: AppDeps): express.Express {
       sendJson(res, 405, { Error: `${req.method} is not allowed on ${req.path}; use ${allowed}` });
       return;
     }
-    sendJson(res, 404, { Error: `unknown path ${req.path}; the verbs are ${Object.keys(verbs).join(', ')}` });
+    const paths = [...knownPaths].map(([path, method]) => `${method} ${path}`).join(', ');
+    sendJson(res, 404, { Error: `unknown path ${req.path}; served: ${paths}` });
   });
-  app.use(errorHandler(deps.logger));
-  return app;
+  app.use(errorHandler(logger));
 }
 
 /**
