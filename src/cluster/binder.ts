@@ -34,7 +34,7 @@ export class Binder {
   /** Placements assumed and not yet confirmed, expiring after the TTL. */
   private readonly assumed: LRUCache<string, { namespace: string; name: string; node: string }>;
   /** Pods seen in filter/prioritize bodies, by UID: the watch may not have shown them yet. */
-  private readonly recentPods = new LRUCache<string, KubePod>({ max: 10_000, ttl: 10 * 60_000 });
+  private readonly recentPods = new LRUCache<string, KubePod>({ max: 10_000, ttl: 5 * 60_000 });
 
   constructor(private readonly options: BinderOptions) {
     this.assumed = new LRUCache({
@@ -50,10 +50,29 @@ export class Binder {
     });
   }
 
-  /** Remembers a pod from a filter or prioritize body, for a bind that outruns the watch. */
+  /**
+   * Remembers a pod from a filter or prioritize body, for a bind that outruns the watch: only
+   * the fields the rules read, not the whole Pod the body carried (kilobytes each).
+   */
   rememberPod(pod: KubePod): void {
     const uid = pod.metadata?.uid;
-    if (typeof uid === 'string' && uid !== '') this.recentPods.set(uid, pod);
+    if (typeof uid !== 'string' || uid === '' || this.recentPods.has(uid)) return;
+    const sysctlsAnnotation = pod.metadata?.annotations?.[this.options.policy().keys.sysctlsAnnotation];
+    this.recentPods.set(uid, {
+      metadata: {
+        name: pod.metadata?.name,
+        namespace: pod.metadata?.namespace,
+        uid,
+        annotations: sysctlsAnnotation === undefined ? {} : { [this.options.policy().keys.sysctlsAnnotation]: sysctlsAnnotation },
+        ownerReferences: pod.metadata?.ownerReferences?.map((ref) => ({ kind: ref?.kind, controller: ref?.controller })),
+      },
+      spec: {
+        hostNetwork: pod.spec?.hostNetwork,
+        hostIPC: pod.spec?.hostIPC,
+        securityContext: { sysctls: pod.spec?.securityContext?.sysctls?.map((s) => ({ name: s?.name, value: s?.value })) },
+      },
+      status: { phase: pod.status?.phase },
+    });
   }
 
   get assumedCount(): number {

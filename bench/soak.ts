@@ -1,0 +1,205 @@
+/**
+ * Soak: mixed filter, prioritize and bind load on the real extender (its own process, watching
+ * the in-process fake API server) while the fake churns pods and nodes. Reports errors, p99
+ * drift and resident memory at start and end; exits non-zero on an error, a p99 that more than
+ * doubles, or memory that keeps growing.
+ *
+ *   npm run soak                      # 10 minutes
+ *   npm run soak -- --duration 60     # seconds
+ *
+ * Traffic goes to 127.0.0.1 only; every loop is bounded by the duration.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeApiServer } from '../test/support/fake-api-server.js';
+import { EXTENDER_MAIN, RESULTS_DIR } from './bench-paths.js';
+import { bounded } from './cli-args.js';
+const DURATION_S = bounded(argument('--duration') ?? process.env.SOAK_SECONDS ?? '600', 10, 24 * 3600);
+const WINDOW_S = Math.max(5, Math.min(60, DURATION_S / 10));
+const NODES = 200;
+const LIVE_PODS = 2000;
+const TEAMS = ['a', 'b', 'c'];
+const PROFILES: Array<Array<{ name: string; value: string }>> = [
+  [],
+  [{ name: 'kernel.shmmax', value: '68719476736' }, { name: 'kernel.sem', value: '250 32000 100 128' }],
+  [{ name: 'kernel.shmmax', value: '17179869184' }],
+  [{ name: 'net.core.somaxconn', value: '4096' }],
+];
+
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Deterministic PRNG so that two soaks churn alike. */
+let seed = 42;
+function random(): number {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+}
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+
+interface Window {
+  at: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  rssMb: number;
+}
+
+async function main(): Promise<void> {
+  const api = new FakeApiServer({ historySize: 50_000 });
+  const { url } = await api.start();
+  for (const team of TEAMS) api.create('namespaces', { metadata: { name: `team-${team}`, labels: { 'sysctl-extender.io/team': team } } });
+  api.create('namespaces', { metadata: { name: 'shared-ns' } });
+  const nodeName = (i: number) => `node-${i}`;
+  const nodeObject = (i: number, generation = 0) => ({
+    metadata: {
+      name: nodeName(i),
+      labels: i % 4 === 3 ? {} : { 'sysctl-extender.io/team': TEAMS[i % 3]! },
+      annotations: { 'sysctl-extender.io/allowed-unsafe-sysctls': 'kernel.shm*,kernel.sem,net.*', generation: String(generation) },
+    },
+  });
+  for (let i = 0; i < NODES; i += 1) api.create('nodes', nodeObject(i));
+  let podSerial = 0;
+  const livePods: Array<{ ns: string; name: string }> = [];
+  const newPod = (bound: boolean) => {
+    const ns = pick(['team-a', 'team-b', 'team-c', 'shared-ns']);
+    const name = `p-${podSerial++}`;
+    const sysctls = pick(PROFILES);
+    api.create('pods', {
+      metadata: { name, namespace: ns },
+      spec: { containers: [{ name: 'c', image: 'pause' }], securityContext: { sysctls }, ...(bound ? { nodeName: nodeName(Math.floor(random() * NODES)) } : {}) },
+      status: { phase: bound ? 'Running' : 'Pending' },
+    });
+    livePods.push({ ns, name });
+    return { ns, name };
+  };
+  for (let i = 0; i < LIVE_PODS; i += 1) newPod(false);
+
+  const dir = mkdtempSync(join(tmpdir(), 'soak-'));
+  const kubeconfig = join(dir, 'kubeconfig.yaml');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "${url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: soak}}]\ncontexts: [{name: fake, context: {cluster: fake, user: u}}]\ncurrent-context: fake\n`,
+  );
+  const child = spawn(process.execPath, [EXTENDER_MAIN, '--kubeconfig', kubeconfig, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  const extender = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d;
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(seen);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`extender exited with ${code}`)));
+  });
+  for (let i = 0; i < 600; i += 1) {
+    if ((await fetch(`${extender}/readyz`)).ok) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  // Churn: pods come and go, nodes are relabelled, as in a busy cluster.
+  let churned = 0;
+  const churn = setInterval(() => {
+    for (let k = 0; k < 10; k += 1) {
+      if (livePods.length > LIVE_PODS && random() < 0.6) {
+        const gone = livePods.splice(Math.floor(random() * livePods.length), 1)[0]!;
+        if (api.get('pods', gone.ns, gone.name)) api.remove('pods', gone.ns, gone.name);
+      } else newPod(random() < 0.5);
+      churned += 1;
+    }
+    const i = Math.floor(random() * NODES);
+    api.update('nodes', nodeObject(i, churned));
+  }, 50);
+
+  const names = Array.from({ length: NODES }, (_, i) => nodeName(i));
+  const windows: Window[] = [];
+  const errors: string[] = [];
+  const started = Date.now();
+  let latencies: number[] = [];
+  let windowErrors = 0;
+  let windowStart = Date.now();
+  let total = 0;
+  /** The extender's resident memory, in MB, from the kernel's view of its process. */
+  const rss = (): number => {
+    try {
+      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  while (Date.now() - started < DURATION_S * 1000) {
+    const target = pick(livePods.filter((_, i) => i % 7 === 0).slice(-50)) ?? newPod(false);
+    const pod = api.get('pods', target.ns, target.name);
+    if (!pod) continue;
+    const verbRoll = random();
+    const verb = verbRoll < 0.6 ? 'filter' : verbRoll < 0.9 ? 'prioritize' : 'bind';
+    const t0 = performance.now();
+    try {
+      let body: unknown;
+      if (verb === 'bind') {
+        const filtered = (await (await fetch(`${extender}/filter`, { method: 'POST', body: JSON.stringify({ Pod: pod, NodeNames: names }) })).json()) as { NodeNames?: string[] };
+        const node = filtered.NodeNames?.[0];
+        if (!node) continue;
+        body = { PodName: target.name, PodNamespace: target.ns, PodUID: pod.metadata.uid, Node: node };
+      } else body = { Pod: pod, Nodes: null, NodeNames: names };
+      const res = await fetch(`${extender}/${verb}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+      const answer = (await res.json()) as { Error?: string };
+      latencies.push(performance.now() - t0);
+      // A refused bind is the extender doing its job (the pod moved meanwhile); anything else is an error.
+      const bindError = verb === 'bind' && answer.Error && !/^binding refused|already (being )?bound|binding through the API failed: HTTP 409/.test(answer.Error);
+      if (res.status !== 200 || bindError) {
+        windowErrors += 1;
+        if (errors.length < 20) errors.push(`${verb} ${res.status} ${answer.Error ?? ''}`);
+      }
+    } catch (err) {
+      windowErrors += 1;
+      if (errors.length < 20) errors.push(`${verb}: ${(err as Error).message}`);
+    }
+    total += 1;
+    if (Date.now() - windowStart >= WINDOW_S * 1000) {
+      latencies.sort((a, b) => a - b);
+      const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+      windows.push({ at: Math.round((Date.now() - started) / 1000), requests: latencies.length, errors: windowErrors, p50: q(0.5), p99: q(0.99), rssMb: rss() });
+      console.log(JSON.stringify(windows.at(-1)));
+      latencies = [];
+      windowErrors = 0;
+      windowStart = Date.now();
+    }
+  }
+  clearInterval(churn);
+  child.kill('SIGTERM');
+  await api.stop();
+
+  // Medians of the first and last three windows: one noisy window on a shared machine is not drift.
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const edge = (ws: Window[]) => ({ p99: median(ws.map((w) => w.p99)), rssMb: median(ws.map((w) => w.rssMb)) });
+  const first = edge(windows.slice(0, 3));
+  const last = edge(windows.slice(-3));
+  const totalErrors = windows.reduce((sum, w) => sum + w.errors, 0);
+  const summary = {
+    durationSeconds: DURATION_S,
+    requests: total,
+    churnedPods: churned,
+    errors: totalErrors,
+    firstErrors: errors,
+    p99: { startMs: first.p99, endMs: last.p99, ratio: last.p99 / first.p99, basis: 'median of the first and of the last three windows' },
+    rssMb: { start: first.rssMb, end: last.rssMb, max: Math.max(...windows.map((w) => w.rssMb)) },
+    windows,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'soak.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(
+    `soak ${DURATION_S}s: ${total} requests, ${churned} pod changes, ${totalErrors} errors; p99 ${first.p99.toFixed(2)} -> ${last.p99.toFixed(2)} ms; RSS ${first.rssMb.toFixed(0)} -> ${last.rssMb.toFixed(0)} MB (max ${summary.rssMb.max.toFixed(0)})`,
+  );
+  const failed = totalErrors > 0 || summary.p99.ratio > 2 || last.rssMb - first.rssMb > 150;
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
