@@ -1,7 +1,9 @@
 /**
  * deploy/scheduler-config: every manifest parsed, validated against the Kubernetes API schemas,
  * and cross-checked against the code it deploys: the scheduler configuration's verbs are served,
- * the policy ConfigMap passes the policy schema, the probes work, and the extender's RBAC grants
+ * the policy ConfigMap passes the policy schema, the probes work as the kubelet runs them on the
+ * ops listener (--metrics-port) while the verbs stay off it, the Deployment runs the image the
+ * top-level Dockerfile builds (entrypoint, user, version), and the extender's RBAC grants
  * exactly the API calls src/ makes (derived from the source, and watched at run time against an
  * API server that enforces the manifests' rules).
  */
@@ -102,6 +104,7 @@ const MODEL_MODULES: Record<string, () => Promise<object>> = {
   v1: () => import('kubernetes-models/v1'),
   'apps/v1': () => import('kubernetes-models/apps/v1'),
   'policy/v1': () => import('kubernetes-models/policy/v1'),
+  'networking.k8s.io/v1': () => import('kubernetes-models/networking.k8s.io/v1'),
   'rbac.authorization.k8s.io/v1': () => import('kubernetes-models/rbac.authorization.k8s.io/v1'),
 };
 
@@ -218,6 +221,50 @@ const extenderStanza: Json = extenders[0] ?? {};
 const extenderArgv = commandLine(extenderContainer);
 const extenderPort = Number(flag(extenderArgv, '--port'));
 const extenderHost = flag(extenderArgv, '--host');
+const metricsPort = Number(flag(extenderArgv, '--metrics-port'));
+
+const MAIN_TS = readFileSync(join(SRC, 'main.ts'), 'utf8');
+
+/** The default of a CLI option, as src/main.ts declares it: `.option('--name <x>', 'help', 'default')`. */
+function cliDefault(name: string): string | undefined {
+  return new RegExp(`\\.option\\('${name}(?: <[^>]+>)?',\\s*'[^']*',\\s*'([^']*)'\\)`).exec(MAIN_TS)?.[1];
+}
+
+/** The address of the ops listener: the Deployment's --metrics-host, else the CLI's default. */
+const metricsHost = flag(extenderArgv, '--metrics-host') ?? cliDefault('--metrics-host');
+
+/** A container port by number or by name (probes and NetworkPolicies may name it). */
+function containerPortOf(c: Json, port: number | string | undefined): number | undefined {
+  if (typeof port === 'number') return port;
+  return (c.ports as Json[] | undefined)?.find((p) => p.name === port)?.containerPort;
+}
+
+/**
+ * One of the extender container's httpGet probes, run as the kubelet runs it (pkg/probe/http):
+ * GET scheme://POD_IP:port/path with the probe's headers, within timeoutSeconds; a status in
+ * 200..399 succeeds (a redirect is not followed here), any other, a refused connection or a
+ * timeout fails.
+ * `listeners` maps container ports to the test's listeners on 127.0.0.1, the pod IP's stand-in.
+ */
+async function kubeletProbe(probe: Json | undefined, listeners: Record<number, number>): Promise<{ success: boolean; status?: number }> {
+  const get: Json | undefined = probe?.httpGet;
+  if (!get) throw new Error('not an httpGet probe');
+  const port = containerPortOf(extenderContainer, get.port);
+  const listener = port === undefined ? undefined : listeners[port];
+  if (listener === undefined) throw new Error(`the probe's port ${get.port} is none of the test's listeners`);
+  const headers = Object.fromEntries(((get.httpHeaders ?? []) as Json[]).map((h) => [h.name, h.value]));
+  try {
+    const answer = await fetch(`${String(get.scheme ?? 'HTTP').toLowerCase()}://127.0.0.1:${listener}${get.path ?? '/'}`, {
+      headers: { 'user-agent': 'kube-probe/1.31', accept: '*/*', ...headers },
+      redirect: 'manual',
+      signal: AbortSignal.timeout((probe?.timeoutSeconds ?? 1) * 1000),
+    });
+    await answer.body?.cancel();
+    return { success: answer.status >= 200 && answer.status < 400, status: answer.status };
+  } catch {
+    return { success: false };
+  }
+}
 
 /** Go's time.ParseDuration, for metav1.Duration fields such as httpTimeout. */
 function goDurationMs(text: string): number {
@@ -228,13 +275,151 @@ function goDurationMs(text: string): number {
 }
 
 // ---------------------------------------------------------------------------------------
+// The image: the top-level Dockerfile, read with a few regexes (no Docker engine runs here)
+// ---------------------------------------------------------------------------------------
+
+interface DockerInstruction {
+  /** Upper case: FROM, RUN, COPY... */
+  readonly keyword: string;
+  readonly args: string;
+}
+
+interface DockerStage {
+  readonly base: string;
+  readonly name?: string;
+  readonly instructions: DockerInstruction[];
+}
+
+/** The stages of a Dockerfile: continuation lines joined, comments and parser directives dropped. */
+function parseDockerfile(text: string): DockerStage[] {
+  const lines: string[] = [];
+  let pending = '';
+  for (const raw of text.split('\n')) {
+    // A comment or a blank line, also inside a continuation (Docker skips both there).
+    if (/^\s*#/.test(raw) || raw.trim() === '') continue;
+    const line = raw.trimEnd();
+    if (line.endsWith('\\')) pending += `${line.slice(0, -1)} `;
+    else {
+      lines.push(`${pending}${line}`.trim());
+      pending = '';
+    }
+  }
+  if (pending.trim() !== '') lines.push(pending.trim());
+  const stages: DockerStage[] = [];
+  for (const line of lines) {
+    const [, keyword = '', args = ''] = /^(\S+)\s*(.*)$/s.exec(line) ?? [];
+    if (keyword.toUpperCase() === 'FROM') {
+      const from = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
+      if (!from) throw new Error(`Dockerfile: cannot read FROM ${args}`);
+      stages.push({ base: from[1]!, name: from[2], instructions: [] });
+    } else if (stages.length > 0) {
+      stages.at(-1)!.instructions.push({ keyword: keyword.toUpperCase(), args });
+    } else if (keyword.toUpperCase() !== 'ARG') {
+      throw new Error(`Dockerfile: ${keyword} before the first FROM`);
+    }
+  }
+  return stages;
+}
+
+function instructions(stage: DockerStage, keyword: string): string[] {
+  return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+}
+
+/** The exec (JSON) form's argv; undefined for the shell form, which runs under /bin/sh -c. */
+function execForm(args: string | undefined): string[] | undefined {
+  if (!args?.startsWith('[')) return undefined;
+  const parsed: unknown = JSON.parse(args);
+  return Array.isArray(parsed) && parsed.every((a) => typeof a === 'string') ? parsed : undefined;
+}
+
+/** The stage's working directory after its WORKDIRs (each relative one resolved on the last). */
+function workdirOf(stage: DockerStage): string {
+  return instructions(stage, 'WORKDIR').reduce((dir, next) => posix.resolve(dir, next), '/');
+}
+
+/** The stage's ARG defaults, and `$NAME`/`${NAME}` replaced by them. */
+function substitute(stage: DockerStage, text: string): string {
+  const defaults = new Map<string, string>();
+  for (const arg of instructions(stage, 'ARG')) {
+    const [, name, value] = /^([^=\s]+)=(.*)$/.exec(arg) ?? [];
+    if (name !== undefined && value !== undefined) defaults.set(name, value);
+  }
+  return text.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => defaults.get(name) ?? whole);
+}
+
+/** LABEL key=value pairs, quotes removed. */
+function labelsOf(stage: DockerStage): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const args of instructions(stage, 'LABEL')) {
+    for (const m of args.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S+)/g)) labels[m[1]!] = substitute(stage, m[2]!.replace(/^"(.*)"$/, '$1'));
+  }
+  return labels;
+}
+
+interface DockerCopy {
+  /** The stage copied from (--from), or undefined for the build context. */
+  readonly from?: string;
+  /** Each source with the absolute path it lands at. */
+  readonly files: Array<{ source: string; target: string }>;
+}
+
+/** The stage's COPY and ADD instructions, destinations resolved against its WORKDIR at that point. */
+function copiesOf(stage: DockerStage): DockerCopy[] {
+  const copies: DockerCopy[] = [];
+  let workdir = '/';
+  for (const { keyword, args } of stage.instructions) {
+    if (keyword === 'WORKDIR') workdir = posix.resolve(workdir, args);
+    if (keyword !== 'COPY' && keyword !== 'ADD') continue;
+    const words = args.split(/\s+/);
+    const flags = words.filter((w) => w.startsWith('--'));
+    const paths = execForm(words.filter((w) => !w.startsWith('--')).join(' ')) ?? words.filter((w) => !w.startsWith('--'));
+    const dest = posix.resolve(workdir, paths.at(-1)!);
+    const sources = paths.slice(0, -1);
+    const intoDirectory = sources.length > 1 || paths.at(-1)!.endsWith('/');
+    const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
+    copies.push({
+      from: keyword === 'ADD' ? undefined : from,
+      files: sources.map((source) => ({ source, target: intoDirectory ? posix.join(dest, posix.basename(source)) : dest })),
+    });
+  }
+  return copies;
+}
+
+/** The shell commands of the stage's RUN instructions, split at &&, in order. */
+function commandsOf(stage: DockerStage): string[] {
+  return instructions(stage, 'RUN').flatMap((run) => run.split('&&').map((c) => c.trim().replace(/\s+/g, ' ')));
+}
+
+/** A .dockerignore pattern matches a path or one of its parents (`*` within one path segment). */
+function dockerignored(patterns: readonly string[], path: string): boolean {
+  const clean = posix.normalize(path).replace(/^\.\/|\/$/g, '');
+  return patterns.some((pattern) => {
+    const glob = posix.normalize(pattern).replace(/^\/|\/$/g, '');
+    const regex = new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*')}(/.*)?$`);
+    return regex.test(clean);
+  });
+}
+
+const DOCKERFILE = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l !== '' && !l.startsWith('#'));
+const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  bin: Record<string, string>;
+  engines: { node: string };
+  scripts: Record<string, string>;
+};
+
+// ---------------------------------------------------------------------------------------
 // The files
 // ---------------------------------------------------------------------------------------
 
 describe('deploy/scheduler-config manifests', () => {
   it('parse as YAML into Kubernetes objects, each named once', () => {
-    expect(manifestFiles()).toEqual(['deployment.yaml', 'kube-scheduler-config.yaml', 'policy-configmap.yaml', 'rbac.yaml']);
-    expect(manifests.length).toBeGreaterThanOrEqual(10);
+    expect(manifestFiles()).toEqual(['deployment.yaml', 'kube-scheduler-config.yaml', 'networkpolicy.yaml', 'policy-configmap.yaml', 'rbac.yaml']);
+    expect(manifests.length).toBeGreaterThanOrEqual(11);
     for (const m of manifests) {
       expect(m.object.apiVersion, m.file).toMatch(/^([a-z0-9.-]+\/)?v\d+((alpha|beta)\d+)?$/);
       expect(m.object.kind, m.file).toMatch(/^[A-Z][A-Za-z]+$/);
@@ -502,21 +687,24 @@ describe('the Deployment', () => {
     expect(Number(/:v1\.(\d+)/.exec(schedulerContainer.image as string)![1])).toBeGreaterThanOrEqual(29);
   });
 
-  it('keeps the extender off the network: loopback only, no container port, a port kube-scheduler does not use', () => {
+  it('keeps the verbs on loopback and exposes the ops listener only: one containerPort, metrics, at --metrics-port', () => {
     expect(extenderHost).toBe('127.0.0.1');
-    expect(extenderContainer.ports ?? []).toEqual([]);
-    expect(Number.isInteger(extenderPort) && extenderPort > 0 && extenderPort < 65536).toBe(true);
-    expect(extenderPort).not.toBe(10259); // kube-scheduler's secure port, shared network namespace
+    expect(extenderContainer.ports).toEqual([{ name: 'metrics', containerPort: metricsPort, protocol: 'TCP' }]);
+    for (const port of [extenderPort, metricsPort]) expect(Number.isInteger(port) && port > 0 && port < 65536, String(port)).toBe(true);
+    expect(metricsPort).not.toBe(extenderPort);
+    // kube-scheduler's secure port, in the same network namespace.
+    expect([extenderPort, metricsPort]).not.toContain(10259);
+    // The kubelet probes, and Prometheus scrapes, the pod IP: the ops listener must be on it.
+    expect(['0.0.0.0', '::']).toContain(metricsHost);
+    expect(cliDefault('--host')).toBe('127.0.0.1'); // the reader of main.ts's defaults works
   });
 
   it('starts the extender with flags its CLI defines, watching the cluster in-cluster', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    expect(extenderContainer.command).toBeUndefined(); // the image's entrypoint, node
-    expect(extenderArgv[0]).toBe(pkg.bin['sysctl-extender']);
-    const defined = new Set([...readFileSync(join(SRC, 'main.ts'), 'utf8').matchAll(/\.option\('(--[a-z-]+)/g)].map((m) => m[1]));
+    const defined = new Set([...MAIN_TS.matchAll(/\.option\('(--[a-z-]+)/g)].map((m) => m[1]));
+    expect(defined).toContain('--metrics-port');
     const used = extenderArgv.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]);
     expect(used.filter((f) => !defined.has(f))).toEqual([]);
-    expect(used).toEqual(expect.arrayContaining(['--host', '--port', '--config']));
+    expect(used).toEqual(expect.arrayContaining(['--host', '--port', '--metrics-port', '--config']));
     // No --snapshot, --demo or --kubeconfig: the pod's service account is used.
     expect(used.filter((f) => ['--snapshot', '--demo', '--kubeconfig'].includes(f!))).toEqual([]);
   });
@@ -540,17 +728,25 @@ describe('the Deployment', () => {
     expect(parsePolicy(document)).toEqual(DEFAULT_POLICY);
   });
 
-  it('probes the extender with exec probes on loopback: /readyz to start and be ready, /healthz to live', () => {
-    const probeUrl = (probe: Json | undefined): string | undefined => {
-      const command = probe?.exec?.command as string[] | undefined;
-      expect(probe?.httpGet).toBeUndefined(); // the kubelet's httpGet would need a listener on the pod IP
-      expect(command?.slice(0, 2)).toEqual(['node', '-e']);
-      return /fetch\('([^']+)'\)/.exec(command?.[2] ?? '')?.[1];
+  it('probes the extender with httpGet on its ops listener: /readyz to start and be ready, /healthz to live', () => {
+    const target = (probe: Json | undefined) => {
+      expect(probe?.exec).toBeUndefined();
+      const get: Json | undefined = probe?.httpGet;
+      // No host: the pod IP, where the ops listener is (a host would be the node's, not the pod's).
+      expect(get?.host).toBeUndefined();
+      expect(get?.scheme ?? 'HTTP').toBe('HTTP');
+      return `${containerPortOf(extenderContainer, get?.port)} ${get?.path}`;
     };
-    const base = `http://127.0.0.1:${extenderPort}`;
-    expect(probeUrl(extenderContainer.startupProbe)).toBe(`${base}/readyz`);
-    expect(probeUrl(extenderContainer.readinessProbe)).toBe(`${base}/readyz`);
-    expect(probeUrl(extenderContainer.livenessProbe)).toBe(`${base}/healthz`);
+    expect(target(extenderContainer.startupProbe)).toBe(`${metricsPort} /readyz`);
+    expect(target(extenderContainer.readinessProbe)).toBe(`${metricsPort} /readyz`);
+    expect(target(extenderContainer.livenessProbe)).toBe(`${metricsPort} /healthz`);
+  });
+
+  it("is annotated for Prometheus to scrape the ops listener's /metrics", () => {
+    const annotations: Record<string, unknown> = deployment.spec.template.metadata.annotations ?? {};
+    // Strings, as the API requires: a bare true or 9090 in the YAML would be refused.
+    expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' });
+    expect(containerPortOf(extenderContainer, 'metrics')).toBe(Number(annotations['prometheus.io/port']));
   });
 
   it('probes kube-scheduler on its secure port: /healthz to live, /readyz to be ready', () => {
@@ -558,46 +754,49 @@ describe('the Deployment', () => {
     expect(schedulerContainer.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 10259, scheme: 'HTTPS' });
   });
 
-  describe('the extender probe commands, run against a real extender', () => {
-    let ready: Listening;
-    let loading: Listening;
+  describe("the extender's probes, as the kubelet runs them, against a real extender's ops listener", () => {
+    let readiness: StaticReadiness;
+    let ops: Listening;
     beforeAll(async () => {
-      const start = async (loaded: boolean) => {
-        const readiness = new StaticReadiness();
-        const extender = new Extender({ policy: DEFAULT_POLICY, readiness });
-        if (loaded) readiness.markLoaded();
-        return listen(extender.app, '127.0.0.1', 0);
-      };
-      [ready, loading] = await Promise.all([start(true), start(false)]);
+      readiness = new StaticReadiness(); // not loaded yet: the index is still being built
+      const extender = new Extender({ policy: DEFAULT_POLICY, readiness });
+      // What --metrics-port serves (src/main.ts).
+      ops = await listen(extender.opsApp, '127.0.0.1', 0);
     });
-    afterAll(async () => {
-      await ready.close();
-      await loading.close();
-    });
+    afterAll(() => ops.close());
 
-    /** Runs the probe's command with the manifest's port replaced by a test server's; the exit code. */
-    function runProbe(probe: 'startupProbe' | 'readinessProbe' | 'livenessProbe', port: number): Promise<number | null> {
-      const [cmd, ...args] = extenderContainer[probe].exec.command as string[];
-      expect(cmd).toBe('node');
-      const replaced = args.map((a) => a.replaceAll(`127.0.0.1:${extenderPort}`, `127.0.0.1:${port}`));
-      expect(replaced).not.toEqual(args);
-      return new Promise((resolve) => spawn(process.execPath, replaced, { stdio: 'ignore' }).once('exit', (code) => resolve(code)));
-    }
-
-    it('readiness and startup pass on a loaded extender, fail while its index loads', async () => {
-      expect(await runProbe('startupProbe', ready.port)).toBe(0);
-      expect(await runProbe('readinessProbe', ready.port)).toBe(0);
-      expect(await runProbe('startupProbe', loading.port)).toBe(1);
-      expect(await runProbe('readinessProbe', loading.port)).toBe(1);
+    it('startup and readiness fail (503) while the index loads, pass (200) once it is loaded; liveness passes throughout', async () => {
+      const ports = { [metricsPort]: ops.port };
+      expect(await kubeletProbe(extenderContainer.startupProbe, ports)).toEqual({ success: false, status: 503 });
+      expect(await kubeletProbe(extenderContainer.readinessProbe, ports)).toEqual({ success: false, status: 503 });
+      // No restart loop while a large cluster is listed.
+      expect(await kubeletProbe(extenderContainer.livenessProbe, ports)).toEqual({ success: true, status: 200 });
+      readiness.markLoaded();
+      expect(await kubeletProbe(extenderContainer.startupProbe, ports)).toEqual({ success: true, status: 200 });
+      expect(await kubeletProbe(extenderContainer.readinessProbe, ports)).toEqual({ success: true, status: 200 });
+      expect(await kubeletProbe(extenderContainer.livenessProbe, ports)).toEqual({ success: true, status: 200 });
     });
 
-    it('liveness passes while the index loads (no restart loop on a slow start), fails with nothing listening', async () => {
-      expect(await runProbe('livenessProbe', loading.port)).toBe(0);
+    it('every probe fails with nothing listening, so a dead extender is restarted', async () => {
       const closed = http.createServer();
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const port = (closed.address() as AddressInfo).port;
       await new Promise((resolve) => closed.close(resolve));
-      expect(await runProbe('livenessProbe', port)).toBe(1);
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+        expect(await kubeletProbe(extenderContainer[probe], { [metricsPort]: port }), probe).toEqual({ success: false });
+      }
+    });
+
+    it("serves Prometheus' scrape path, and none of the verbs kube-scheduler is configured with (404)", async () => {
+      const annotations: Record<string, string> = deployment.spec.template.metadata.annotations;
+      const scrape = await fetch(`http://127.0.0.1:${ops.port}${annotations['prometheus.io/path']}`);
+      expect(scrape.status).toBe(200);
+      expect(scrape.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await scrape.text()).toMatch(/^# TYPE sysctl_extender_\w+/m);
+      for (const field of ['filterVerb', 'prioritizeVerb', 'preemptVerb', 'bindVerb']) {
+        const verb = extenderStanza[field] as string;
+        expect((await post(`http://127.0.0.1:${ops.port}/${verb}`, '{}')).status, verb).toBe(404);
+      }
     });
   });
 
@@ -625,6 +824,159 @@ describe('the Deployment', () => {
       expect(c.securityContext, c.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
       expect(c.securityContext.privileged ?? false, c.name).toBe(false);
     }
+  });
+});
+
+describe('the NetworkPolicy', () => {
+  const policy = only('NetworkPolicy');
+
+  it("selects the Deployment's pods, in its namespace, and restricts ingress only (egress must reach the API server)", () => {
+    expect(policy.metadata.namespace).toBe(deployment.metadata.namespace);
+    expect(Object.keys(policy.spec.podSelector.matchLabels ?? {})).not.toEqual([]);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.podSelector.matchExpressions ?? []).toEqual([]);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+  });
+
+  it("admits ingress to the extender's ops listener alone: no rule without ports, no port but metrics", () => {
+    const rules = policy.spec.ingress as Json[];
+    expect(rules.length).toBeGreaterThan(0);
+    // A rule without ports admits every port, the verbs' included.
+    expect(rules.filter((rule) => (rule.ports ?? []).length === 0)).toEqual([]);
+    const admitted = rules.flatMap((rule) => rule.ports as Json[]).map((p) => `${p.protocol ?? 'TCP'} ${containerPortOf(extenderContainer, p.port)}${p.endPort ? `-${p.endPort}` : ''}`);
+    expect(admitted).toEqual([`TCP ${metricsPort}`]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// The image the Deployment runs
+// ---------------------------------------------------------------------------------------
+
+/** Whether a package.json engines range admits every release of a Node major (`^M.m.p`, `>=M...`, joined by ||). */
+function enginesAllow(range: string, major: number): boolean {
+  return range.split('||').some((alternative) => {
+    const caret = /^\s*\^(\d+)\.\d+\.\d+\s*$/.exec(alternative);
+    const atLeast = /^\s*>=\s*(\d+)(\.\d+){0,2}\s*$/.exec(alternative);
+    return (caret !== null && Number(caret[1]) === major) || (atLeast !== null && major >= Number(atLeast[1]));
+  });
+}
+
+/** The tsconfig files `npm run build` reads: the one its `tsc -p` names, and those it extends. */
+function buildTsconfigs(): { files: string[]; outDir: string } {
+  const files: string[] = [];
+  let next: string | undefined = /-p\s+(\S+)/.exec(packageJson.scripts.build ?? '')?.[1] ?? 'tsconfig.json';
+  while (next !== undefined) {
+    files.push(posix.normalize(next));
+    const { config } = ts.readConfigFile(join(ROOT, next), (path) => ts.sys.readFile(path)) as { config?: { extends?: string } };
+    next = config?.extends;
+  }
+  const { options } = ts.parseJsonConfigFileContent(ts.readConfigFile(join(ROOT, files[0]!), (path) => ts.sys.readFile(path)).config, ts.sys, ROOT);
+  return { files, outDir: posix.relative(ROOT, options.outDir ?? ROOT) };
+}
+
+describe('the image (the top-level Dockerfile) and the Deployment that runs it', () => {
+  const stages = parseDockerfile(DOCKERFILE);
+  const final = stages.at(-1)!;
+  const workdir = workdirOf(final);
+  const buildStageName = copiesOf(final).find((c) => c.from !== undefined)?.from;
+  const build = stages.find((stage, i) => stage !== final && (stage.name === buildStageName || String(i) === buildStageName));
+  const entrypoint = execForm(instructions(final, 'ENTRYPOINT').at(-1));
+
+  it("is Node of a major that package.json's engines admit, the same in every stage", () => {
+    const majors = stages.map((stage) => /^node:(\d+)[\w.-]*(@sha256:[0-9a-f]{64})?$/.exec(stage.base)?.[1]);
+    expect(majors.filter((m) => m === undefined)).toEqual([]);
+    expect(new Set(majors).size).toBe(1);
+    expect(enginesAllow(packageJson.engines.node, Number(majors[0]))).toBe(true);
+    // The range reader itself.
+    expect([18, 20, 21, 22, 24].map((m) => enginesAllow('^20.11.0 || >=22.0.0', m))).toEqual([false, true, false, true, true]);
+  });
+
+  it('builds in a stage of its own: npm ci, the build script, then the dev dependencies pruned', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(build, `the final stage copies from a build stage (${buildStageName})`).toBeDefined();
+    const commands = commandsOf(build!);
+    const ci = commands.findIndex((c) => /^npm ci\b/.test(c) && !c.includes('--omit=dev'));
+    const compile = commands.indexOf('npm run build');
+    const prune = commands.findIndex((c) => /^npm prune\b.*--omit=dev/.test(c));
+    expect(ci, commands.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(compile, commands.join('\n')).toBeGreaterThan(ci);
+    expect(prune, commands.join('\n')).toBeGreaterThan(compile);
+    // Everything the build reads is copied from the context to where it runs.
+    const buildDir = workdirOf(build!);
+    const copied = copiesOf(build!).filter((c) => c.from === undefined).flatMap((c) => c.files);
+    const needed = ['package.json', 'package-lock.json', ...buildTsconfigs().files, 'src'];
+    const missing = needed.filter((f) => !copied.some((c) => posix.normalize(c.source).replace(/\/$/, '') === f && c.target === posix.join(buildDir, f)));
+    expect(missing).toEqual([]);
+  });
+
+  it('ships only dist/, node_modules and the package files (package.json makes dist/ ES modules), from the build stage into WORKDIR', () => {
+    expect(workdir).not.toBe('/');
+    expect(instructions(final, 'ADD')).toEqual([]);
+    // Nothing from the build context: no sources, no tests, no development dependencies.
+    expect(copiesOf(final).filter((c) => c.from !== buildStageName)).toEqual([]);
+    const buildDir = workdirOf(build!);
+    const shipped = copiesOf(final)
+      .flatMap((c) => c.files)
+      .map((f) => `${posix.resolve('/', f.source)} -> ${f.target}`); // --from sources are relative to the stage's root
+    const expected = [buildTsconfigs().outDir, 'node_modules', 'package.json', 'package-lock.json'].map((f) => `${posix.join(buildDir, f)} -> ${posix.join(workdir, f)}`);
+    expect(shipped.sort()).toEqual(expected.sort());
+  });
+
+  it("runs package.json's bin with node, in exec form (node is PID 1 and gets the kubelet's SIGTERM itself), from the shipped dist/", () => {
+    expect(entrypoint).toEqual(['node', packageJson.bin['sysctl-extender']]);
+    expect(posix.resolve(workdir, entrypoint![1]!).startsWith(`${posix.join(workdir, buildTsconfigs().outDir)}/`)).toBe(true);
+    // No CMD: the flags are the Deployment's args.
+    expect(instructions(final, 'CMD')).toEqual([]);
+  });
+
+  it("the Deployment's extender runs that entrypoint as is: no command, no workingDir, flags only as args", () => {
+    expect(extenderContainer.command).toBeUndefined();
+    expect(extenderContainer.workingDir ?? workdir).toBe(workdir);
+    expect(extenderContainer.args.length).toBeGreaterThan(0);
+    expect((extenderContainer.args as string[]).filter((a) => !/^--[a-z-]+=\S/.test(a))).toEqual([]);
+  });
+
+  it("runs as the numeric non-root user and group that the pod's securityContext names", () => {
+    const user = instructions(final, 'USER').at(-1);
+    const [, uid, gid] = /^(\d+)(?::(\d+))?$/.exec(user ?? '') ?? [];
+    // Numeric, so that the kubelet can check runAsNonRoot against the image.
+    expect(uid, `USER ${user}`).toBeDefined();
+    expect(Number(uid)).toBeGreaterThan(0);
+    const effective: Json = { ...podSpec.securityContext, ...extenderContainer.securityContext };
+    expect(effective).toMatchObject({ runAsNonRoot: true, runAsUser: Number(uid) });
+    if (gid !== undefined) expect(effective.runAsGroup).toBe(Number(gid));
+  });
+
+  it("is labelled with package.json's version, the tag the Deployment pulls", () => {
+    expect(labelsOf(final)).toMatchObject({ 'org.opencontainers.image.version': packageJson.version, 'org.opencontainers.image.title': 'sysctl-extender' });
+    expect(/:([\w.-]+)$/.exec(extenderContainer.image as string)?.[1]).toBe(packageJson.version);
+  });
+
+  it('.dockerignore keeps node_modules, dist, .git, test and bench/results out of the build context, and nothing the build copies', () => {
+    for (const path of ['node_modules', 'node_modules/express/package.json', 'dist', 'dist/main.js', '.git', 'test', 'test/cli.test.ts', 'bench/results']) {
+      expect(dockerignored(dockerignore, path), path).toBe(true);
+    }
+    const copied = stages.flatMap((stage) => copiesOf(stage).filter((c) => c.from === undefined).flatMap((c) => c.files.map((f) => f.source)));
+    expect(copied.length).toBeGreaterThan(0);
+    expect(copied.filter((path) => dockerignored(dockerignore, path))).toEqual([]);
+  });
+
+  it('the Dockerfile reading has teeth: continuations, stages, WORKDIR, COPY targets, the shell form, labels, ignore patterns', () => {
+    const text = ['# c', 'FROM node:20 AS b', 'WORKDIR /src', 'FROM node:20', 'ARG V=1.2.3', 'WORKDIR /app', 'WORKDIR sub', 'COPY . .', 'COPY --from=b /src/dist ./', 'COPY a b /x/', 'ENTRYPOINT node dist/main.js', 'LABEL a=1 \\', '  # inside', '  b="two words" v=${V}'].join('\n');
+    const parsed = parseDockerfile(text);
+    expect(parsed.map((stage) => `${stage.base} ${stage.name}`)).toEqual(['node:20 b', 'node:20 undefined']);
+    const last = parsed[1]!;
+    expect(workdirOf(last)).toBe('/app/sub');
+    expect(copiesOf(last)).toEqual([
+      { from: undefined, files: [{ source: '.', target: '/app/sub' }] },
+      { from: 'b', files: [{ source: '/src/dist', target: '/app/sub/dist' }] },
+      { from: undefined, files: [{ source: 'a', target: '/x/a' }, { source: 'b', target: '/x/b' }] },
+    ]);
+    expect(execForm(instructions(last, 'ENTRYPOINT')[0])).toBeUndefined();
+    expect(labelsOf(last)).toEqual({ a: '1', b: 'two words', v: '1.2.3' });
+    expect(dockerignored(['*.cpuprofile', 'dist'], 'x.cpuprofile')).toBe(true);
+    expect(dockerignored(['*.cpuprofile', 'dist'], 'distance')).toBe(false);
+    expect(dockerignored(['bench/results'], 'bench/run.ts')).toBe(false);
   });
 });
 
@@ -973,8 +1325,10 @@ describe('RBAC', () => {
     expect(requestAttributes('PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/l')).toMatchObject({ verb: 'update', group: 'coordination.k8s.io', name: 'l' });
   });
 
-  describe("the built extender, started with the Deployment's flags, against an API server enforcing this RBAC", () => {
-    const MAIN = join(ROOT, 'dist', 'main.js');
+  describe("the built extender, started as the image's entrypoint with the Deployment's args, against an API server enforcing this RBAC", () => {
+    // The image's WORKDIR holds what the repository root does after `npm run build`.
+    const entrypoint = execForm(instructions(parseDockerfile(DOCKERFILE).at(-1)!, 'ENTRYPOINT').at(-1)) ?? [];
+    const MAIN = join(ROOT, entrypoint[1] ?? 'dist/main.js');
     let api: FakeApiServer;
     let proxy: http.Server;
     let child: ChildProcess | undefined;
@@ -1018,7 +1372,8 @@ describe('RBAC', () => {
       await api.stop();
     });
 
-    it('lists, watches and binds with no request refused, and makes no request the source scan missed', async () => {
+    it('lists, watches and binds with no request refused, makes no request the source scan missed, and answers the probes on the ops listener only', async () => {
+      expect(entrypoint[0]).toBe('node'); // run here as process.execPath
       const newestSource = Math.max(...sourceFiles(SRC).map((f) => statSync(f).mtimeMs));
       expect(existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestSource, 'dist/ is older than src/: run `npm run build` (npm test does)').toBe(true);
 
@@ -1034,7 +1389,9 @@ describe('RBAC', () => {
       }
 
       // The Deployment's command line, with a kubeconfig for the test's API server instead of
-      // the in-cluster service account, the mounted files at temporary paths, and a free port.
+      // the in-cluster service account, the mounted files at temporary paths, free ports, and
+      // the ops listener on loopback (the wildcard would open it on every interface of the
+      // machine running the tests; 127.0.0.1 stands in for the pod IP).
       const dir = mkdtempSync(join(tmpdir(), 'deploy-'));
       const kubeconfig = join(dir, 'kubeconfig');
       const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
@@ -1049,9 +1406,10 @@ describe('RBAC', () => {
           'current-context': 'test',
         }),
       );
-      const args = extenderArgv.map((arg, i) => {
-        if (i === 0) return MAIN;
+      const args = extenderArgv.map((arg) => {
         if (arg.startsWith('--port=')) return '--port=0';
+        if (arg.startsWith('--metrics-port=')) return '--metrics-port=0';
+        if (arg.startsWith('--metrics-host=')) return '--metrics-host=127.0.0.1';
         if (arg.startsWith('--config=')) {
           const { key, text } = mountedConfig(extenderContainer);
           writeFileSync(join(dir, key), text);
@@ -1059,25 +1417,47 @@ describe('RBAC', () => {
         }
         return arg;
       });
-      expect(args.filter((a) => !a.includes('=') && a !== MAIN)).toEqual([]); // every flag in --name=value form
-      child = spawn(process.execPath, [...args, `--kubeconfig=${kubeconfig}`], {
+      expect(args.filter((a) => !/^--[a-z-]+=/.test(a))).toEqual([]); // every flag in --name=value form
+      expect(args).toContain('--metrics-port=0');
+      if (!args.some((a) => a.startsWith('--metrics-host='))) args.push('--metrics-host=127.0.0.1');
+      child = spawn(process.execPath, [MAIN, ...args, `--kubeconfig=${kubeconfig}`], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, KUBECONFIG: '', LOG_LEVEL: 'info' },
       });
       let output = '';
       child.stdout!.on('data', (d: Buffer) => (output += d));
       child.stderr!.on('data', (d: Buffer) => (output += d));
-      await waitFor(() => /"url":"http:\/\/[^"]+"/.test(output) || child!.exitCode !== null, 'the listening line', 15_000);
-      const url = /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1];
+      // The two listening lines (src/main.ts): the verbs', then the ops listener's.
+      const listening = (msg: string) => new RegExp(`"url":"(http://[^"]+)","port":(\\d+),"msg":"${msg}`).exec(output);
+      await waitFor(() => (listening('listening on') !== null && listening('serving metrics') !== null) || child!.exitCode !== null, 'the listening lines', 15_000);
+      const url = listening('listening on')?.[1];
+      const opsUrl = listening('serving metrics')?.[1];
       expect(url, output).toBeDefined();
+      expect(opsUrl, output).toBeDefined();
+      expect(opsUrl).not.toBe(url);
+      const ports = { [metricsPort]: Number(listening('serving metrics')![2]) };
 
+      // Ready as the kubelet's readiness probe sees it, on the ops listener.
       const refused = () => seen.filter((s) => !s.allowed).map((s) => s.request);
-      await waitFor(async () => refused().length > 0 || (await fetch(`${url}/readyz`)).ok, 'the extender to be ready', 15_000).catch(() => undefined);
+      await waitFor(async () => refused().length > 0 || (await kubeletProbe(extenderContainer.readinessProbe, ports)).success, 'the extender to be ready', 15_000).catch(
+        () => undefined,
+      );
       expect(refused()).toEqual([]);
-      expect((await fetch(`${url}/readyz`)).status, output).toBe(200);
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+        expect(await kubeletProbe(extenderContainer[probe], ports), `${probe}\n${output}`).toEqual({ success: true, status: 200 });
+      }
+      const annotations: Record<string, string> = deployment.spec.template.metadata.annotations;
+      const scrape = await fetch(`${opsUrl}${annotations['prometheus.io/path']}`);
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toMatch(/^sysctl_extender_index_nodes 1$/m);
 
+      // The verbs are not on the ops listener: a bind sent there binds nothing.
       const bind = { PodName: 'web', PodNamespace: 'team-a', PodUID: pending.metadata.uid, Node: 'n1' };
-      const answer = await post(`${url}/bind`, JSON.stringify(bind));
+      expect((await post(`${opsUrl}/${extenderStanza.bindVerb}`, JSON.stringify(bind))).status).toBe(404);
+      expect((await post(`${opsUrl}/${extenderStanza.filterVerb}`, '{}')).status).toBe(404);
+      expect(api.bindings).toEqual([]);
+
+      const answer = await post(`${url}/${extenderStanza.bindVerb}`, JSON.stringify(bind));
       expect(answer.body, output).toEqual({ Error: '' });
       expect(api.bindings).toEqual([expect.objectContaining({ namespace: 'team-a', pod: 'web', node: 'n1' })]);
 
