@@ -1,0 +1,83 @@
+/**
+ * The CI gate (about a minute on 2 cores): filter and prioritize at 5,000 nodes / 150,000 pods,
+ * NodeNames of all nodes, one connection, extender against the do-nothing server in alternating
+ * rounds. Fails (exit 1) when the median over rounds of the p50 or p99 latency ratio exceeds
+ * --max-ratio (default 2.0; the SPEC target is 1.5), or when any call failed. Ratios only: no
+ * absolute time decides, since CI machines differ.
+ *
+ *   node bench/.build/bench/ci.js [--rounds 5] [--duration 2] [--max-ratio 2] [--verbs filter,prioritize]
+ *       [--breakdown] [--profile]
+ *
+ * --breakdown adds the in-process cost of one call by phase to the report (about 15 s more).
+ * --profile writes CPU profiles of the serving phase of both servers to bench/results/tmp/profiles
+ * (the profiler slows both; read the ratios of a profiled run with care). With --verbs one verb
+ * at a time, bench/.build/bench/profile-summary.js gives a clean per-request breakdown.
+ */
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TMP_DIR } from './bench-paths.js';
+import { bounded } from './cli-args.js';
+import { runLatencySuite } from './latency-suite.js';
+import { checkTargets, environment, writeReport } from './report.js';
+import { ciScenarios } from './scenarios.js';
+import { measureVerbBreakdown } from './verb-breakdown.js';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '5' },
+      duration: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '1' },
+      'max-ratio': { type: 'string', default: '2' },
+      seed: { type: 'string', default: '1' },
+      verbs: { type: 'string', default: 'filter,prioritize' },
+      breakdown: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+    },
+  });
+  const verbs = values.verbs.split(',');
+  const settings = {
+    rounds: bounded(values.rounds, 1, 20),
+    durationSeconds: bounded(values.duration, 1, 30),
+    warmupSeconds: bounded(values.warmup, 0, 10),
+    connections: [1],
+    maxRatio: bounded(values['max-ratio'], 1, 100),
+    seed: bounded(values.seed, 0, 2 ** 31),
+  };
+  const startedAt = new Date().toISOString();
+  const env = environment();
+  const scenarios = ciScenarios(settings.seed).filter((s) => verbs.includes(s.verb));
+  if (scenarios.length === 0) throw new Error(`--verbs must list filter and/or prioritize, not ${values.verbs}`);
+  const latency = await runLatencySuite(scenarios, {
+    ...settings,
+    servers: ['baseline', 'extender'],
+    ...(values.profile ? { profile: { kinds: ['baseline', 'extender'], dir: join(TMP_DIR, 'profiles') } } : {}),
+    log,
+  });
+  const breakdown = values.breakdown ? await measureVerbBreakdown(scenarios[0]!.cluster) : undefined;
+  env.loadavgAtEnd = loadavg();
+  const targets = checkTargets(latency, undefined, { latencyRatioMax: settings.maxRatio, throughput: false });
+  const report = { kind: 'ci' as const, startedAt, finishedAt: new Date().toISOString(), environment: env, settings, targets, latency, breakdown, index: undefined };
+  const files = writeReport(report, TMP_DIR, 'ci');
+
+  for (const g of latency) {
+    const r = g.ratios.extender;
+    if (r) log(`${g.scenario.id}: extender/do-nothing throughput ${r.throughput.toFixed(2)}, p50 ${r.p50.toFixed(2)}, p99 ${r.p99.toFixed(2)}`);
+  }
+  for (const t of targets) log(`${t.pass ? 'pass' : 'FAIL'}  ${t.what}: ${t.value.toFixed(3)} (${t.bar})`);
+  log(`wrote ${files.join(', ')}`);
+  const failed = targets.length < 2 * latency.length || targets.some((t) => !t.pass);
+  if (failed) log(`bench:ci FAILED: a latency ratio exceeds ${settings.maxRatio} (target 1.5) or a call failed`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench:ci: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,117 @@
+/**
+ * The index figures of SPEC section 6 (events per second, memory at 150,000 pods) and the time
+ * from process start to ready with a snapshot file, each in a fresh child process.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { EXTENDER_MAIN } from './bench-paths.js';
+import { runChild } from './child-runner.js';
+import { writeSnapshotFile, type ClusterSpec } from './cluster-generator.js';
+import type { EventRates, MemoryFigures } from './index-child.js';
+import { median } from './stats.js';
+
+const INDEX_CHILD = fileURLToPath(new URL('./index-child.js', import.meta.url));
+const READY_TIMEOUT_MS = 180_000;
+
+export interface SnapshotFile {
+  readonly path: string;
+  readonly bytes: number;
+  readonly items: number;
+  readonly writeMs: number;
+}
+
+export interface StartupFigures {
+  /** Process spawn to the first 200 from /readyz, per run. */
+  readonly runsMs: number[];
+  readonly medianMs: number;
+  /** VmRSS of the serving process once ready (no forced GC), median over runs. */
+  readonly rssAfterReadyBytes: number;
+  /** VmHWM: the peak resident memory while loading, median over runs. */
+  readonly peakRssBytes: number;
+}
+
+export async function writeSnapshot(cluster: ClusterSpec, path: string): Promise<SnapshotFile> {
+  mkdirSync(dirname(path), { recursive: true });
+  const started = performance.now();
+  const { bytes, items } = await writeSnapshotFile(cluster, path);
+  return { path, bytes, items, writeMs: performance.now() - started };
+}
+
+export function measureEventRates(cluster: ClusterSpec, rounds: number): Promise<EventRates> {
+  const args = ['--mode', 'events', '--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed), '--rounds', String(rounds)];
+  return runChild<EventRates>(INDEX_CHILD, args, ['--expose-gc']);
+}
+
+export function measureMemory(snapshot: string): Promise<MemoryFigures> {
+  return runChild<MemoryFigures>(INDEX_CHILD, ['--mode', 'rss', '--snapshot', snapshot], ['--expose-gc']);
+}
+
+/** Starts `main.js --snapshot FILE --port 0` `runs` times and times each from spawn to /readyz 200. */
+export async function measureStartup(snapshot: string, runs: number): Promise<StartupFigures> {
+  statSync(snapshot);
+  const times: number[] = [];
+  const rss: number[] = [];
+  const peaks: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = performance.now();
+    const child = spawn(process.execPath, [EXTENDER_MAIN, '--snapshot', snapshot, '--port', '0', '--host', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: 'info' },
+    });
+    try {
+      const port = await portFromLog(child.stdout!);
+      // Keep draining its log so that the child never blocks on a full pipe.
+      child.stdout!.resume();
+      await waitForReady(`http://127.0.0.1:${port}/readyz`, started);
+      times.push(performance.now() - started);
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      rss.push(procKilobytes(status, 'VmRSS') * 1024);
+      peaks.push(procKilobytes(status, 'VmHWM') * 1024);
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+  return { runsMs: times, medianMs: median(times), rssAfterReadyBytes: median(rss), peakRssBytes: median(peaks) };
+}
+
+/** main.js logs `{"port": N, ...}` once listening. */
+async function portFromLog(stdout: NodeJS.ReadableStream): Promise<number> {
+  const lines = createInterface({ input: stdout });
+  const timer = setTimeout(() => lines.close(), READY_TIMEOUT_MS);
+  try {
+    for await (const line of lines) {
+      try {
+        const port = (JSON.parse(line) as { port?: unknown }).port;
+        if (typeof port === 'number') return port;
+      } catch {
+        // Not a JSON log line.
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error('sysctl-extender exited or timed out before logging its port');
+}
+
+async function waitForReady(url: string, started: number): Promise<void> {
+  while (performance.now() - started < READY_TIMEOUT_MS) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // Not accepting yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${url} not ready within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+function procKilobytes(status: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match ? Number(match[1]) : Number.NaN;
+}

@@ -1,0 +1,176 @@
+/**
+ * The HTTP latency suite: per cluster size, start each server under test in its own process,
+ * then for each scenario and connection count run the servers in alternating order round after
+ * round (A B C, C B A, ...), so that drift of this shared machine hits them alike. Each round
+ * gives the extender's (and the naive server's) ratio to the do-nothing server of that round;
+ * the reported ratio is the median over rounds.
+ */
+import { checkAnswers, type AnswerCheck } from './answer-check.js';
+import { planCluster } from './cluster-generator.js';
+import { runLoad, type LoadResult } from './load.js';
+import { requestBodies } from './request-bodies.js';
+import type { Scenario } from './scenarios.js';
+import type { ServerKind } from './server-child.js';
+import { startServer, type ServerProcess } from './server-process.js';
+import { median } from './stats.js';
+
+export interface SuiteSettings {
+  readonly rounds: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly connections: readonly number[];
+  /** Servers to compare; 'baseline' is required (ratios are to it). */
+  readonly servers: readonly ServerKind[];
+  /** Profile the serving phase of these servers into `dir` (bench/profile-summary.ts reads them). */
+  readonly profile?: { readonly kinds: readonly ServerKind[]; readonly dir: string };
+  readonly log: (line: string) => void;
+}
+
+export interface ServerFigures {
+  readonly throughput: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly responses: number;
+}
+
+export interface Ratios {
+  readonly throughput: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+export interface GroupResult {
+  readonly scenario: Scenario;
+  readonly connections: number;
+  readonly bodyBytes: number;
+  readonly check: AnswerCheck;
+  readonly rounds: Array<Partial<Record<ServerKind, LoadResult>>>;
+  /** Per server, the median over rounds of each figure. */
+  readonly medians: Partial<Record<ServerKind, ServerFigures>>;
+  /** Per server, the median over rounds of its ratio to the do-nothing server of the same round. */
+  readonly ratios: Partial<Record<ServerKind, Ratios>>;
+}
+
+const TIMEOUT_SECONDS = 30;
+/** The naive scan may take seconds per call: bound its runs by a request count instead of a duration. */
+const SLOW_CALL_MS = 100;
+/** Beyond this, several connections only queue behind the naive scan: measure it with one. */
+const NAIVE_ONE_CONNECTION_MS = 1000;
+
+export async function runLatencySuite(scenarios: readonly Scenario[], settings: SuiteSettings): Promise<GroupResult[]> {
+  if (!settings.servers.includes('baseline')) throw new Error('the do-nothing baseline server is required');
+  const results: GroupResult[] = [];
+  for (const group of byCluster(scenarios)) {
+    const cluster = group[0]!.cluster;
+    settings.log(`[${cluster.nodes} nodes] starting ${settings.servers.join(', ')} (${cluster.nodes * cluster.podsPerNode} pods)`);
+    const servers = await startAll(settings, cluster);
+    try {
+      const plan = planCluster(cluster);
+      for (const scenario of group) {
+        const bodies = requestBodies(plan, scenario.mode, scenario.share);
+        const urls = Object.fromEntries(servers.map((s) => [s.kind, s.url]));
+        const check = await checkAnswers(urls, scenario.verb, bodies);
+        for (const problem of check.problems) settings.log(`  ! ${problem}`);
+        // The answer check also warmed every server up and timed one call of each.
+        const naiveCallMs = check.callMs.naive ?? 0;
+        const texts = bodies.map((b) => b.body);
+        const bodyBytes = Math.round(texts.reduce((sum, t) => sum + Buffer.byteLength(t), 0) / texts.length);
+        for (const connections of settings.connections) {
+          const rounds = await measure(servers, scenario, texts, connections, naiveCallMs, settings);
+          results.push(summarise(scenario, connections, bodyBytes, check, rounds));
+        }
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  }
+  return results;
+}
+
+async function startAll(settings: SuiteSettings, cluster: Scenario['cluster']): Promise<ServerProcess[]> {
+  const started = await Promise.allSettled(settings.servers.map((kind) => startServer(kind, cluster, settings.profile?.kinds.includes(kind) ? settings.profile.dir : undefined)));
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  for (const s of servers) settings.log(`  ${s.kind}: pid ${s.pid}, ${s.pods} pods, ready in ${Math.round(s.loadMs)} ms`);
+  return servers;
+}
+
+async function measure(
+  servers: readonly ServerProcess[],
+  scenario: Scenario,
+  bodies: string[],
+  connections: number,
+  naiveCallMs: number,
+  settings: SuiteSettings,
+): Promise<Array<Partial<Record<ServerKind, LoadResult>>>> {
+  const path = `/${scenario.verb}`;
+  const active = servers.filter((s) => !(s.kind === 'naive' && connections > 1 && naiveCallMs > NAIVE_ONE_CONNECTION_MS));
+  const optionsFor = (server: ServerProcess, durationSeconds: number) => {
+    const slow = server.kind === 'naive' && naiveCallMs > SLOW_CALL_MS;
+    return {
+      url: server.url,
+      path,
+      bodies,
+      connections,
+      durationSeconds,
+      ...(slow ? { amount: Math.max(connections, Math.round((durationSeconds * 1000) / naiveCallMs)) } : {}),
+      timeoutSeconds: slow ? Math.ceil((naiveCallMs * connections * 3) / 1000) + TIMEOUT_SECONDS : TIMEOUT_SECONDS,
+    };
+  };
+  // Warm-up: JIT, connection set-up, and the first large allocations (the slow naive server: its answer check).
+  for (const server of active) {
+    if (settings.warmupSeconds > 0 && !(server.kind === 'naive' && naiveCallMs > SLOW_CALL_MS)) await runLoad(optionsFor(server, settings.warmupSeconds));
+  }
+
+  const rounds: Array<Partial<Record<ServerKind, LoadResult>>> = [];
+  for (let round = 0; round < settings.rounds; round += 1) {
+    const order = round % 2 === 0 ? active : [...active].reverse();
+    const results: Partial<Record<ServerKind, LoadResult>> = {};
+    for (const server of order) {
+      const result = await runLoad(optionsFor(server, settings.durationSeconds));
+      results[server.kind] = result;
+      settings.log(
+        `  ${scenario.id} x${connections} round ${round + 1}/${settings.rounds} ${server.kind.padEnd(8)} ` +
+          `${result.throughput.toFixed(1)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
+          (result.errors > 0 ? `  ${result.errors} ERRORS` : ''),
+      );
+    }
+    rounds.push(results);
+  }
+  return rounds;
+}
+
+function summarise(
+  scenario: Scenario,
+  connections: number,
+  bodyBytes: number,
+  check: AnswerCheck,
+  rounds: Array<Partial<Record<ServerKind, LoadResult>>>,
+): GroupResult {
+  const kinds = Object.keys(rounds[0] ?? {}) as ServerKind[];
+  const medians: GroupResult['medians'] = {};
+  const ratios: GroupResult['ratios'] = {};
+  for (const kind of kinds) {
+    const of = (pick: (r: LoadResult) => number) => median(rounds.map((r) => (r[kind] ? pick(r[kind]) : Number.NaN)));
+    medians[kind] = { throughput: of((r) => r.throughput), p50Ms: of((r) => r.p50Ms), p99Ms: of((r) => r.p99Ms), responses: of((r) => r.responses) };
+    if (kind === 'baseline') continue;
+    const ratio = (pick: (r: LoadResult) => number) =>
+      median(rounds.map((r) => (r[kind] && r.baseline ? pick(r[kind]) / pick(r.baseline) : Number.NaN)));
+    ratios[kind] = { throughput: ratio((r) => r.throughput), p50: ratio((r) => r.p50Ms), p99: ratio((r) => r.p99Ms) };
+  }
+  return { scenario, connections, bodyBytes, check, rounds, medians, ratios };
+}
+
+/** Scenarios grouped by cluster, in first-seen order: one set of server processes per cluster. */
+function byCluster(scenarios: readonly Scenario[]): Scenario[][] {
+  const groups = new Map<string, Scenario[]>();
+  for (const s of scenarios) {
+    const key = JSON.stringify(s.cluster);
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()];
+}

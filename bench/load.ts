@@ -1,0 +1,88 @@
+/**
+ * One autocannon run against one server. Latencies are taken from autocannon's per-response
+ * event (float milliseconds from process.hrtime): its own histogram stores whole milliseconds,
+ * too coarse for calls that take about 1 ms.
+ */
+import autocannon from 'autocannon';
+import { mean, sortedPercentile } from './stats.js';
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly path: string;
+  /** Sent in turn on each connection. */
+  readonly bodies: readonly string[];
+  readonly connections: number;
+  /** Run for this long, unless `amount` is set. */
+  readonly durationSeconds: number;
+  /** Stop after this many responses instead (slow servers: the naive scan). */
+  readonly amount?: number;
+  readonly timeoutSeconds: number;
+}
+
+export interface LoadResult {
+  readonly responses: number;
+  /** Non-2xx answers, timeouts and socket errors: any of them invalidates the run. */
+  readonly errors: number;
+  readonly elapsedSeconds: number;
+  /** 2xx responses per second. */
+  readonly throughput: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly meanMs: number;
+  readonly maxMs: number;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = process.hrtime.bigint();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        pipelining: 1,
+        duration: options.durationSeconds,
+        ...(options.amount !== undefined ? { amount: options.amount } : {}),
+        timeout: options.timeoutSeconds,
+        // autocannon annotates request objects; give each run its own.
+        requests: options.bodies.map((body) => ({
+          method: 'POST' as const,
+          path: options.path,
+          headers: { 'content-type': 'application/json' },
+          body,
+        })),
+      },
+      (err: unknown, done: autocannon.Result) => (err ? reject(err as Error) : resolve(done)),
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+      else errors += 1;
+    });
+  });
+  const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return {
+    responses: latencies.length,
+    errors: errors + result.errors + result.timeouts,
+    elapsedSeconds,
+    throughput: latencies.length / elapsedSeconds,
+    p50Ms: sortedPercentile(latencies, 0.5),
+    p99Ms: sortedPercentile(latencies, 0.99),
+    meanMs: mean(latencies),
+    maxMs: latencies[latencies.length - 1] ?? Number.NaN,
+  };
+}
+
+/** One POST outside autocannon: warm-up, answer checks and timing a single slow call. */
+export async function postOnce(url: string, body: string, timeoutMs = 120_000): Promise<{ status: number; text: string; ms: number }> {
+  const started = performance.now();
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  return { status: res.status, text, ms: performance.now() - started };
+}

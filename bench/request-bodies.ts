@@ -1,0 +1,122 @@
+/**
+ * Request bodies as kube-scheduler v1.26 sends them (shared/fixtures/kube-scheduler): the whole
+ * stored pending Pod, then `"Nodes":null,"NodeNames":[...]` (nodeCacheCapable: true) or
+ * `"Nodes":{"metadata":{},"items":[full Nodes]},"NodeNames":null`. Top-level key order as Go
+ * writes it: Pod, Nodes, NodeNames.
+ */
+import { nodeObjectOf, type ClusterPlan } from './cluster-generator.js';
+import { DEFAULT_TOLERATIONS, KEYS, type KubeObject } from './kube-templates.js';
+import { podSysctls, profileNamed, sysctlConf } from './sysctl-profiles.js';
+
+export type CandidateMode = 'names' | 'nodes';
+
+/** The pods being placed, one per fixture kind that exercises a different rule. */
+export const PLACED_PODS = [
+  { name: 'a-none', namespace: 'team-03-apps', profile: 'plain', safe: false },
+  { name: 'b-safe', namespace: 'team-01-apps', profile: 'plain', safe: true },
+  { name: 'c-unsafe', namespace: 'team-05-data', profile: 'postgres', safe: false },
+  { name: 'd-nodelevel', namespace: 'shared-tools', profile: 'search', safe: false },
+] as const;
+
+export type PlacedPod = (typeof PLACED_PODS)[number];
+
+export interface RequestBody {
+  readonly pod: string;
+  readonly candidates: number;
+  readonly body: string;
+}
+
+/** One body per placed pod, each with its own window of candidates (kube-scheduler rotates its start node). */
+export function requestBodies(plan: ClusterPlan, mode: CandidateMode, share: number): RequestBody[] {
+  const total = plan.nodes.length;
+  const count = Math.max(1, Math.round(total * share));
+  return PLACED_PODS.map((placed, i) => {
+    const start = Math.floor((i * total) / PLACED_PODS.length);
+    const window = Array.from({ length: count }, (_, k) => plan.nodes[(start + k) % total]!);
+    const Pod = pendingPod(placed, i);
+    const body =
+      mode === 'names'
+        ? { Pod, Nodes: null, NodeNames: window.map((node) => node.name) }
+        : { Pod, Nodes: { metadata: {}, items: window.map((node) => nodeObjectOf(node, true)) }, NodeNames: null };
+    return { pod: placed.name, candidates: count, body: JSON.stringify(body) };
+  });
+}
+
+/** A pending pod shaped like names/c-unsafe-filter.json's: stored object, managedFields and defaults included. */
+export function pendingPod(placed: PlacedPod, i: number): KubeObject {
+  const profile = profileNamed(placed.profile);
+  const sysctls = podSysctls(profile.unsafe);
+  if (placed.safe) sysctls.push({ name: 'net.ipv4.ip_local_port_range', value: '1024 65000' });
+  const needs = Object.keys(profile.nodeLevel).length > 0 ? sysctlConf(profile.nodeLevel) : undefined;
+  const uid = `dc0d4c58-08b6-47fb-8968-5ac1426e1fb${i}`;
+  return {
+    metadata: {
+      name: placed.name,
+      namespace: placed.namespace,
+      uid,
+      resourceVersion: String(900_000 + i),
+      creationTimestamp: '2026-11-22T23:10:05Z',
+      labels: { app: 'sysctl-fixture' },
+      ...(needs !== undefined ? { annotations: { [KEYS.sysctlsAnnotation]: needs } } : {}),
+      managedFields: [
+        {
+          manager: 'kubectl-create',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: '2026-11-22T23:10:05Z',
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+            'f:spec': {
+              'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:imagePullPolicy': {}, 'f:name': {}, 'f:resources': {} } },
+              'f:dnsPolicy': {},
+              'f:enableServiceLinks': {},
+              'f:restartPolicy': {},
+              'f:schedulerName': {},
+              'f:securityContext': { '.': {}, 'f:sysctls': {} },
+              'f:terminationGracePeriodSeconds': {},
+            },
+          },
+        },
+      ],
+    },
+    spec: {
+      volumes: [
+        {
+          name: 'kube-api-access-pckmm',
+          projected: {
+            sources: [
+              { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+            ],
+            defaultMode: 420,
+          },
+        },
+      ],
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.k8s.io/pause:3.9',
+          resources: { requests: { cpu: '1', memory: '1Gi' } },
+          volumeMounts: [{ name: 'kube-api-access-pckmm', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+          terminationMessagePath: '/dev/termination-log',
+          terminationMessagePolicy: 'File',
+          imagePullPolicy: 'IfNotPresent',
+        },
+      ],
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      dnsPolicy: 'ClusterFirst',
+      serviceAccountName: 'default',
+      serviceAccount: 'default',
+      securityContext: sysctls.length > 0 ? { sysctls } : {},
+      schedulerName: 'default-scheduler',
+      tolerations: DEFAULT_TOLERATIONS,
+      priority: 0,
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+    },
+    status: { phase: 'Pending', qosClass: 'Burstable' },
+  } as unknown as KubeObject;
+}

@@ -1,0 +1,63 @@
+/** Parent side of server-child.ts: start a server under test in its own process, stop it. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { ClusterSpec } from './cluster-generator.js';
+import type { ChildReady, ServerKind } from './server-child.js';
+
+export interface ServerProcess {
+  readonly kind: ServerKind;
+  readonly url: string;
+  readonly pid: number;
+  readonly pods: number;
+  readonly loadMs: number;
+  stop(): Promise<void>;
+}
+
+const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
+/** Building a 150,000-pod cluster takes seconds; this bounds a child that never answers. */
+const START_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+/** `profileDir`: write a CPU profile of the serving phase there when the server stops. */
+export async function startServer(kind: ServerKind, cluster: ClusterSpec, profileDir?: string): Promise<ServerProcess> {
+  const args = ['--kind', kind, '--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed)];
+  if (profileDir) args.push('--profile-dir', profileDir);
+  const child = fork(CHILD, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await waitForReady(child, kind);
+  return {
+    kind,
+    url: `http://127.0.0.1:${ready.port}`,
+    pid: child.pid ?? -1,
+    pods: ready.pods,
+    loadMs: ready.loadMs,
+    stop: () => stopChild(child),
+  };
+}
+
+function waitForReady(child: ChildProcess, kind: ServerKind): Promise<ChildReady> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${kind} server did not start within ${START_TIMEOUT_MS / 1000} s`));
+    }, START_TIMEOUT_MS);
+    child.once('message', (message: ChildReady) => {
+      clearTimeout(timer);
+      resolve(message);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} server exited with code ${String(code)} before listening`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  // A clean exit lets the child write its CPU profile; SIGKILL only if it hangs.
+  child.send({ type: 'stop' });
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,104 @@
+/**
+ * The micro tier: what one call costs in-process, phase by phase, without HTTP or express,
+ * for the extender's verbs and for the do-nothing answer, on the same bodies (NodeNames, all
+ * nodes). Tells the HTTP figures apart: parse and encode are shared costs, validation and the
+ * verb are the extender's own, and a bigger answer costs more to encode and send.
+ *
+ *   node verb-breakdown-child.js --nodes N --pods-per-node P --seed S   (reports over IPC)
+ */
+import { parseArgs } from 'node:util';
+import { applyList } from '../src/cluster/snapshot.js';
+import { DEFAULT_POLICY } from '../src/config/policy.js';
+import { createExtender } from '../src/extender.js';
+import { decodeExtenderArgs } from '../src/http/decode.js';
+import { runFilter } from '../src/http/filter-verb.js';
+import { runPrioritize } from '../src/http/prioritize-verb.js';
+import { passAll } from './baseline-server.js';
+import { generateCluster } from './cluster-generator.js';
+import { requestBodies } from './request-bodies.js';
+import type { Verb } from './scenarios.js';
+import { median, sortedPercentile } from './stats.js';
+
+export interface PhaseTimes {
+  /** JSON.parse of the request body. */
+  readonly parseMs: number;
+  /** decodeExtenderArgs after the parse (field names, JSON Schema); 0 for the do-nothing answer. */
+  readonly validateMs: number;
+  /** runFilter / runPrioritize; building the pass-all answer for the do-nothing server. */
+  readonly verbMs: number;
+  /** JSON.stringify of the answer. */
+  readonly encodeMs: number;
+  readonly answerBytes: number;
+}
+
+export interface VerbBreakdown {
+  readonly nodes: number;
+  readonly candidates: number;
+  readonly byVerb: Record<Verb, { readonly extender: PhaseTimes; readonly baseline: PhaseTimes }>;
+}
+
+const WARMUP = 30;
+const ITERATIONS = 150;
+
+/** Median time of `fn` in milliseconds. */
+function time(fn: () => unknown): number {
+  for (let i = 0; i < WARMUP; i += 1) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < ITERATIONS; i += 1) {
+    const started = performance.now();
+    fn();
+    samples.push(performance.now() - started);
+  }
+  return sortedPercentile(samples.sort((a, b) => a - b), 0.5);
+}
+
+function medianPhases(all: PhaseTimes[]): PhaseTimes {
+  const of = (pick: (p: PhaseTimes) => number) => median(all.map(pick));
+  return { parseMs: of((p) => p.parseMs), validateMs: of((p) => p.validateMs), verbMs: of((p) => p.verbMs), encodeMs: of((p) => p.encodeMs), answerBytes: of((p) => p.answerBytes) };
+}
+
+function measure(nodes: number, podsPerNode: number, seed: number): VerbBreakdown {
+  const { plan, list } = generateCluster({ nodes, podsPerNode, seed });
+  const extender = createExtender({ policy: DEFAULT_POLICY });
+  applyList(extender.index, list);
+  const bodies = requestBodies(plan, 'names', 1);
+  const byVerb = {} as VerbBreakdown['byVerb'];
+  for (const verb of ['filter', 'prioritize'] as const) {
+    const run = (args: ReturnType<typeof decodeExtenderArgs>) => (verb === 'filter' ? runFilter(args, extender.state).result : runPrioritize(args, extender.state));
+    const ext: PhaseTimes[] = [];
+    const base: PhaseTimes[] = [];
+    for (const { body } of bodies) {
+      const parseMs = time(() => JSON.parse(body));
+      const args = decodeExtenderArgs(JSON.parse(body));
+      const answer = run(args);
+      ext.push({
+        parseMs,
+        validateMs: Math.max(0, time(() => decodeExtenderArgs(JSON.parse(body))) - parseMs),
+        verbMs: time(() => run(args)),
+        encodeMs: time(() => JSON.stringify(answer)),
+        answerBytes: Buffer.byteLength(JSON.stringify(answer)),
+      });
+      const parsed: unknown = JSON.parse(body);
+      const passing = passAll(`/${verb}`, parsed);
+      base.push({
+        parseMs,
+        validateMs: 0,
+        verbMs: time(() => passAll(`/${verb}`, parsed)),
+        encodeMs: time(() => JSON.stringify(passing)),
+        answerBytes: Buffer.byteLength(JSON.stringify(passing)),
+      });
+    }
+    byVerb[verb] = { extender: medianPhases(ext), baseline: medianPhases(base) };
+  }
+  return { nodes, candidates: bodies[0]?.candidates ?? 0, byVerb };
+}
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '5000' },
+    'pods-per-node': { type: 'string', default: '30' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+process.send?.(measure(Number(values.nodes), Number(values['pods-per-node']), Number(values.seed)));
+process.disconnect?.();
