@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { KubeList } from '../src/cluster/snapshot.js';
 import type { Policy } from '../src/config/policy.js';
 import { FilterContext } from '../src/filter/filter-node.js';
-import { filterNodes } from '../src/filter/filter-nodes.js';
+import { filterNodes, type Rejected } from '../src/filter/filter-nodes.js';
 import { podRequirements } from '../src/filter/pod-requirements.js';
 import { scoreNode } from '../src/prioritize/score-node.js';
 import { ClusterIndex, type NodeView } from '../src/sysctl-index/cluster-index.js';
@@ -60,8 +60,10 @@ export class NaiveCluster {
       return views.map((view) => ({ Host: view.name, Score: scoreNode(ctx, view, this.policy.weights).score }));
     }
     if (path !== '/filter') throw new Error(`unknown path ${path}`);
-    const outcome = args.NodeNames ? filterNodes(ctx, args.NodeNames, byName) : filterNodes(ctx, args.Nodes?.items ?? [], byObject);
-    const reasons = (byNode: Map<string, { reason: string }>) => Object.fromEntries([...byNode].map(([node, r]) => [node, r.reason]));
+    const outcome = args.NodeNames
+      ? filterNodes(ctx, args.NodeNames, args.NodeNames.map(byName))
+      : filterNodes(ctx, args.Nodes?.items ?? [], (args.Nodes?.items ?? []).map(byObject));
+    const reasons = (rejected: Rejected[]) => Object.fromEntries(rejected.map(({ node, rejection }) => [node.name, rejection.reason]));
     return {
       Nodes: args.NodeNames ? null : { metadata: {}, items: outcome.passed },
       NodeNames: args.NodeNames ? outcome.passed : null,

@@ -6,7 +6,7 @@
  * built-in prototypes must be untouched and memory must not have grown without bound.
  *
  * Deterministic: FUZZ_SEED (default below) fixes the sequence, FUZZ_TEST_REQUESTS its length.
- * The long run is bench/fuzz.ts. Bugs found are pinned at the end as `it.fails` cases.
+ * The long run is bench/fuzz.ts. Faults it found are kept at the end as regression tests.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -165,25 +165,20 @@ describe('fuzzing the HTTP verbs', () => {
   });
 });
 
-/**
- * Bugs the fuzzing found, pinned as failing reproductions (`it.fails` passes while the bug is
- * there). When one is fixed, its test starts failing: drop the `.fails` and its entry in
- * knownIssue() (test/support/fuzz-bodies.ts). A broken precondition returns early, so that the
- * test passes and `it.fails` reports it instead of masking it.
- */
-describe('known bugs found by fuzzing', () => {
+/** Faults the fuzzing found, each fixed; kept as regression tests. */
+describe('faults found by fuzzing', () => {
   let server: RunningExtender;
   beforeAll(async () => {
     server = await startExtender(fixtureCluster(), parsePolicy({ bodyLimitBytes: 4 * MB }));
   });
   afterAll(() => server.close());
 
-  // BUG: in `Nodes` mode (nodeCacheCapable: false) filter echoes the passing Node objects whole;
+  // Fixed: in `Nodes` mode (nodeCacheCapable: false) filter echoes the passing Node objects whole;
   // one carrying a value nested 5,000+ levels deep makes JSON.stringify throw RangeError (call
   // stack) while the answer is written, and the error handler answers 500 "internal error".
   // kube-scheduler reports a 500 from filter as a scheduling error. Expected: a 4xx saying the
   // body is nested too deeply (Go's own decoder stops at 10,000 levels), or a 200.
-  it.fails('a passing Node object with a 10,000-level nested field gets a 4xx or 200, not a 500', async () => {
+  it('a passing Node object with a 10,000-level nested field gets a 4xx or 200, not a 500', async () => {
     const body = fixture('nodes/a-none-filter.json').replace('"Nodes":{"metadata":{},"items":[{', `"Nodes":{"metadata":{},"items":[{"extra":${deepArray(10_000)},`);
     expect(body).toContain(deepArray(10_000));
     const answer = await post(`${server.url}/filter`, body);
@@ -191,30 +186,30 @@ describe('known bugs found by fuzzing', () => {
     expect(answer.body).toBeDefined();
   });
 
-  it.fails('the same with {"a":{"a":...}} nesting', async () => {
+  it('the same with {"a":{"a":...}} nesting', async () => {
     const body = fixture('nodes/a-none-filter.json').replace('"Nodes":{"metadata":{},"items":[{', `"Nodes":{"metadata":{},"items":[{"extra":${deepObject(10_000)},`);
     const answer = await post(`${server.url}/filter`, body);
     expect(answer.status).toBeLessThan(500);
   });
 
-  // BUG (minor): requests Node's HTTP parser refuses never reach express: a request line plus
+  // Fixed: requests Node's HTTP parser refuses never reach express: a request line plus
   // headers over Node's 16 KiB limit gets `431` with an empty body, a method llhttp does not
   // know gets `400` with an empty body; not JSON, no {"Error"}. Expected: a JSON error like
   // every other 4xx (e.g. a `clientError` handler on the server writing one).
-  it.fails('a 20 kB URL gets a JSON error', async () => {
+  it('a 20 kB URL gets a JSON error', async () => {
     const res = await fetch(`${server.url}/${'b'.repeat(20_000)}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     expect(res.status).toBeLessThan(500);
     expect(JSON.parse(await res.text())).toHaveProperty('Error');
   });
 
   // Same cause: a method llhttp does not know gets an empty 400 from Node, not express's JSON 405.
-  it.fails('an unknown method gets a JSON error', async () => {
+  it('an unknown method gets a JSON error', async () => {
     const res = await fetch(`${server.url}/filter`, { method: 'FOO', body: fixture('names/a-none-filter.json'), signal: AbortSignal.timeout(TIMEOUT_MS) });
     expect(res.status).toBeLessThan(500);
     expect(JSON.parse(await res.text())).toHaveProperty('Error');
   });
 
-  // BUG: filter and prioritize remember each request's pod by UID for bind (Binder.rememberPod:
+  // Fixed: filter and prioritize remember each request's pod by UID for bind (Binder.rememberPod:
   // an LRU of 10,000 entries, 5 min TTL, bounded by count, not by bytes). It now keeps only the
   // fields the rules read, but those are unbounded in size: the sysctls annotation (any length),
   // the UID itself (no maxLength in the request schema), up to 1,024 sysctls of 4 KiB each.
@@ -222,7 +217,7 @@ describe('known bugs found by fuzzing', () => {
   // UIDs keep ~300 MB on the heap; 10,000 such calls within 5 minutes would keep ~10 GB.
   // Expected: memory bounded regardless of body size (bound the cache by bytes, or cap the
   // sizes of what it keeps: a kube-scheduler UID is 36 characters, annotations 256 KiB in all).
-  it.fails('filter bodies with big pods of distinct UIDs do not pile up on the heap', async () => {
+  it('filter bodies with big pods of distinct UIDs do not pile up on the heap', async () => {
     const args = JSON.parse(fixture('names/a-none-filter.json')) as { Pod: { metadata: { uid: string; annotations: Record<string, string> } } };
     const comment = `# ${'x'.repeat(MB)}`;
     const start = memory();

@@ -58,6 +58,11 @@ export class Binder {
     const uid = pod.metadata?.uid;
     if (typeof uid !== 'string' || uid === '' || this.recentPods.has(uid)) return;
     const sysctlsAnnotation = pod.metadata?.annotations?.[this.options.policy().keys.sysctlsAnnotation];
+    // Bounded by bytes too, not only by count: a real pod's UID is 36 characters and its
+    // sysctls a few short lines. A pod beyond these is not remembered; its bind needs the watch.
+    const sysctls = pod.spec?.securityContext?.sysctls ?? [];
+    if (uid.length > 64 || (sysctlsAnnotation?.length ?? 0) > 4096 || sysctls.length > 64) return;
+    if (sysctls.some((s) => (s?.name?.length ?? 0) + (s?.value?.length ?? 0) > 512)) return;
     this.recentPods.set(uid, {
       metadata: {
         name: pod.metadata?.name,

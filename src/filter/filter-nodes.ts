@@ -2,29 +2,30 @@ import type { NodeView } from '../sysctl-index/cluster-index.js';
 import { filterNode, type FilterContext } from './filter-node.js';
 import type { Rejection } from './reasons.js';
 
+export interface Rejected {
+  readonly node: NodeView;
+  readonly rejection: Rejection;
+}
+
 export interface FilterOutcome<N> {
   readonly passed: N[];
   /** Rejected where running pods cause it: kube-scheduler may preempt them. */
-  readonly failed: Map<string, Rejection>;
+  readonly failed: Rejected[];
   /** Rejected where evicting pods cannot help. */
-  readonly unresolvable: Map<string, Rejection>;
+  readonly unresolvable: Rejected[];
 }
 
 /**
  * Applies the rules to each candidate, keeping the caller's items (names or Node objects) for
- * the nodes that pass. `view` maps a candidate to the index's view of it.
+ * the nodes that pass. `views[i]` is the index's view of `candidates[i]`.
  */
-export function filterNodes<N>(
-  ctx: FilterContext,
-  candidates: readonly N[],
-  view: (candidate: N) => NodeView,
-): FilterOutcome<N> {
-  const outcome: FilterOutcome<N> = { passed: [], failed: new Map(), unresolvable: new Map() };
-  for (const candidate of candidates) {
-    const node = view(candidate);
+export function filterNodes<N>(ctx: FilterContext, candidates: readonly N[], views: readonly NodeView[]): FilterOutcome<N> {
+  const outcome: FilterOutcome<N> = { passed: [], failed: [], unresolvable: [] };
+  for (let i = 0; i < candidates.length; i += 1) {
+    const node = views[i]!;
     const rejection = filterNode(ctx, node);
-    if (!rejection) outcome.passed.push(candidate);
-    else (rejection.unresolvable ? outcome.unresolvable : outcome.failed).set(node.name, rejection);
+    if (!rejection) outcome.passed.push(candidates[i]!);
+    else (rejection.unresolvable ? outcome.unresolvable : outcome.failed).push({ node, rejection });
   }
   return outcome;
 }

@@ -11,11 +11,13 @@ export interface Rejection {
   /** Stable identifier, used as a metric label. */
   readonly code: string;
   readonly reason: string;
+  /** The reason as a JSON string literal, encoded once rather than once per rejected node. */
+  readonly quotedReason: string;
   readonly unresolvable: boolean;
 }
 
 function rejection(code: string, reason: string, unresolvable: boolean): Rejection {
-  return Object.freeze({ code, reason, unresolvable });
+  return Object.freeze({ code, reason, quotedReason: JSON.stringify(reason), unresolvable });
 }
 
 export const REJECT = {

@@ -6,6 +6,7 @@ import type { CandidateResolver } from './candidates.js';
 import type { Binder } from '../cluster/binder.js';
 import { explainPod } from '../explain/explain-pod.js';
 import { decodeBindingArgs, decodeExplainArgs, decodeExtenderArgs, decodePreemptionArgs } from './decode.js';
+import { JsonText } from './encode.js';
 import { runFilter } from './filter-verb.js';
 import type { ExtenderMetrics } from './metrics.js';
 import { runPreempt } from './preempt-verb.js';
@@ -49,9 +50,9 @@ export function createApp(deps: AppDeps): express.Express {
     filter: (body, state) => {
       const args = decodeExtenderArgs(body);
       deps.binder.rememberPod(args.Pod);
-      const { result, outcome } = runFilter(args, state);
+      const { answer, outcome } = runFilter(args, state);
       deps.metrics.countRejections(outcome);
-      return result;
+      return answer;
     },
     prioritize: (body, state) => {
       const args = decodeExtenderArgs(body);
@@ -130,19 +131,23 @@ function finish(app: express.Express, knownPaths: ReadonlyMap<string, string>, l
 
 /**
  * JSON body parsing bounded by the policy's limit, which a reload may change. kube-scheduler
- * always sends application/json; any type is accepted so that `curl -d` works too.
+ * always sends application/json; any type is accepted so that `curl -d` works too. Compressed
+ * bodies are refused (inflate: false): a 100 kB gzip body could inflate to the whole limit.
  */
 function jsonBodies(limit: () => number) {
   let parser: { limit: number; handle: ReturnType<typeof express.json> } | undefined;
   return (req: Request, res: Response, next: NextFunction): void => {
     const bytes = limit();
-    if (parser?.limit !== bytes) parser = { limit: bytes, handle: express.json({ limit: bytes, type: () => true, strict: true }) };
+    if (parser?.limit !== bytes) parser = { limit: bytes, handle: express.json({ limit: bytes, type: () => true, strict: true, inflate: false }) };
     parser.handle(req, res, next);
   };
 }
 
+/** Writes the answer as is: express's res.send would copy it into a Buffer first. */
 function sendJson(res: Response, status: number, body: unknown): void {
-  res.status(status).type('application/json').send(JSON.stringify(body));
+  const text = body instanceof JsonText ? body.text : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function timeRequests(metrics: ExtenderMetrics) {
@@ -178,6 +183,9 @@ function describeError(err: unknown): { status: number; message: string } {
     switch (e.type) {
       case 'entity.parse.failed':
         return { status: 400, message: `request body is not valid JSON: ${String(e.message)}` };
+      case 'encoding.unsupported':
+        // kube-scheduler never compresses; inflating would let a small body cost the whole limit.
+        return { status: 415, message: 'compressed request bodies are not accepted; send plain JSON' };
       case 'entity.too.large':
         return { status: 413, message: `request body is larger than the limit of ${String(e.limit)} bytes` };
       default:

@@ -12,9 +12,36 @@ export class CandidateResolver {
   /** Projections of request Node objects by name and resourceVersion: parse annotations once. */
   private readonly projections = new LRUCache<string, NodeProjection>({ max: 20_000 });
 
+  /** The last NodeNames answered, and their views: the next request is usually the same list. */
+  private last: { generation: number; names: readonly string[]; views: NodeView[] } | undefined;
+
   constructor(private readonly index: ClusterIndex) {}
 
   byName = (name: string): NodeView => this.index.node(name) ?? unknownNode(name);
+
+  /**
+   * Views for a NodeNames list. kube-scheduler sends the same names each cycle, rotated
+   * (`n1..n4`, then `n2,n3,n4,n1`: see the fixtures' README); walking the previous list in step
+   * compares strings instead of hashing every freshly parsed name for a Map lookup, which was
+   * a fifth of a filter call at 5,000 nodes. Any mismatch falls back to the index.
+   */
+  byNames(names: readonly string[]): NodeView[] {
+    const generation = this.index.nodeSetGeneration;
+    const last = this.last?.generation === generation ? this.last : undefined;
+    const offset = last && names.length > 0 ? last.names.indexOf(names[0]!) : -1;
+    const views = new Array<NodeView>(names.length);
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[i]!;
+      let view: NodeView | undefined;
+      if (offset >= 0) {
+        const j = (offset + i) % last!.names.length;
+        if (last!.names[j] === name) view = last!.views[j];
+      }
+      views[i] = view ?? this.byName(name);
+    }
+    this.last = { generation, names, views };
+    return views;
+  }
 
   byObject = (node: KubeNode): NodeView => {
     const name = node.metadata?.name ?? '';
@@ -34,4 +61,9 @@ export class CandidateResolver {
 
 function unknownNode(name: string): NodeView {
   return { name, projection: undefined, occupants: 0, profileId: 0 };
+}
+
+/** Views for full Node objects (`Nodes` mode). */
+export function viewsOfObjects(resolver: CandidateResolver, nodes: readonly KubeNode[]): NodeView[] {
+  return nodes.map(resolver.byObject);
 }

@@ -57,8 +57,8 @@ export class ExtenderMetrics {
 
   countRejections(outcome: FilterOutcome<unknown>): void {
     const counts = new Map<string, number>();
-    for (const byNode of [outcome.failed, outcome.unresolvable]) {
-      for (const rejection of byNode.values()) counts.set(rejection.code, (counts.get(rejection.code) ?? 0) + 1);
+    for (const rejected of [outcome.failed, outcome.unresolvable]) {
+      for (const { rejection } of rejected) counts.set(rejection.code, (counts.get(rejection.code) ?? 0) + 1);
     }
     for (const [reason, count] of counts) this.rejections.inc({ reason }, count);
   }

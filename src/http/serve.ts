@@ -49,6 +49,18 @@ export async function listen(app: express.Express, host: string, port: number, o
   } else {
     server = createHttpServer(app);
   }
+  // Requests Node's parser refuses (a 16 kB request line, an unknown method) never reach
+  // express: answer them in JSON too.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({ Error: tooLarge ? 'request line or headers too large' : `malformed HTTP request (${err.code ?? 'parse error'})` });
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   // A client that trickles its body must not hold a socket forever (kube-scheduler's own timeout is 5 s).
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;

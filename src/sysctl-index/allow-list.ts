@@ -24,6 +24,20 @@ export class AllowList {
     return this.exact.has(normalizedName) || this.prefixes.some((p) => normalizedName.startsWith(p));
   }
 
+  /**
+   * Like parse, but one shared object per distinct text: nodes mostly share a few allow-lists,
+   * and filter memoises its allow-list check per object.
+   */
+  static parseShared(source: string): AllowList | { error: string } {
+    let parsed = shared.get(source);
+    if (!parsed) {
+      if (shared.size >= 1024) shared.clear(); // bounded, whatever the cluster's annotations
+      parsed = AllowList.parse(source);
+      shared.set(source, parsed);
+    }
+    return parsed;
+  }
+
   /** Returns the list, or the reason the annotation cannot be read. */
   static parse(source: string): AllowList | { error: string } {
     const exact = new Set<string>();
@@ -43,6 +57,8 @@ export class AllowList {
     return new AllowList(source, exact, prefixes);
   }
 }
+
+const shared = new Map<string, AllowList | { error: string }>();
 
 /**
  * The kubelet's `NamespacedBy` check on a name or a pattern's prefix: `net.*` and `kernel.shm*`

@@ -15,6 +15,8 @@ export interface NodeView {
   readonly occupants: number;
   /** Declared node-level values plus the unsafe values of its pods; CONFLICTING_PROFILE if they clash. */
   readonly profileId: ProfileId;
+  /** The name as a JSON string literal, where known ahead (answers are written from it). */
+  readonly quotedName?: string;
 }
 
 class NodeState implements NodeView {
@@ -26,7 +28,11 @@ class NodeState implements NodeView {
   /** How many occupying pods set each distinct unsafe part. */
   readonly unsafeCounts = new Map<ProfileId, number>();
 
-  constructor(readonly name: string) {}
+  readonly quotedName: string;
+
+  constructor(readonly name: string) {
+    this.quotedName = JSON.stringify(name);
+  }
 }
 
 /**
@@ -40,6 +46,7 @@ export class ClusterIndex {
   readonly classifier: SysctlClassifier;
   private readonly namespaceTeams = new Map<string, string | undefined>();
   private readonly nodes = new Map<string, NodeState>();
+  private nodeGeneration = 0;
   private readonly pods = new Map<string, PodProjection>();
   /** Pod key by UID: preemption names its victims by UID only. */
   private readonly podKeysByUid = new Map<string, string>();
@@ -93,7 +100,7 @@ export class ClusterIndex {
     if (!state) return;
     state.projection = undefined;
     // Pods still bound to a deleted node keep their state until the watch deletes them too.
-    if (state.pods === 0) this.nodes.delete(name);
+    if (state.pods === 0) this.dropNodeState(name);
     else this.recomputeProfile(state);
   }
 
@@ -238,13 +245,27 @@ export class ClusterIndex {
     this.addToNode(next);
   }
 
+  /**
+   * Changes whenever a node's state object is created or dropped: views held since the last
+   * change are still the live ones (candidates.ts caches them across requests).
+   */
+  get nodeSetGeneration(): number {
+    return this.nodeGeneration;
+  }
+
   private nodeState(name: string): NodeState {
     let state = this.nodes.get(name);
     if (!state) {
       state = new NodeState(name);
       this.nodes.set(name, state);
+      this.nodeGeneration += 1;
     }
     return state;
+  }
+
+  private dropNodeState(name: string): void {
+    this.nodes.delete(name);
+    this.nodeGeneration += 1;
   }
 
   private addToNode(pod: PodProjection): void {
@@ -272,7 +293,7 @@ export class ClusterIndex {
         this.recomputeProfile(state);
       }
     }
-    if (state.pods === 0 && !state.projection) this.nodes.delete(state.name);
+    if (state.pods === 0 && !state.projection) this.dropNodeState(state.name);
   }
 
   private recomputeProfile(state: NodeState): void {

@@ -42,7 +42,7 @@ export function projectNode(
   let allowList: AllowList | undefined;
   const allowSource = annotations[keys.allowedUnsafeSysctlsAnnotation];
   if (typeof allowSource === 'string') {
-    const parsed = AllowList.parse(allowSource);
+    const parsed = AllowList.parseShared(allowSource);
     if (parsed instanceof AllowList) allowList = parsed;
     else problems.push(`${keys.allowedUnsafeSysctlsAnnotation}: ${parsed.error}`);
   }
