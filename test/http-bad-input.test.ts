@@ -28,6 +28,7 @@ const badBodies: Array<{ name: string; body: string; status: number; message: Re
   { name: 'neither NodeNames nor Nodes', body: JSON.stringify({ Pod: goodArgs.Pod, Nodes: null, NodeNames: null }), status: 400, message: /NodeNames .* or Nodes must be set/ },
   { name: 'NodeNames that is not a list', body: JSON.stringify({ ...goodArgs, NodeNames: 'n1' }), status: 400, message: /NodeNames must be array/ },
   { name: 'a node name that is not a string', body: JSON.stringify({ ...goodArgs, NodeNames: ['n1', 7] }), status: 400, message: /NodeNames\.1 must be string/ },
+  { name: 'an empty node name', body: JSON.stringify({ ...goodArgs, NodeNames: ['n1', ''] }), status: 400, message: /NodeNames\.1 must be a node name of 1 to 253 characters/ },
   { name: 'Nodes without items', body: JSON.stringify({ Pod: goodArgs.Pod, Nodes: {} }), status: 400, message: /Nodes\.items is required/ },
   { name: 'a pod without a namespace', body: withPod((p) => delete p.metadata.namespace), status: 400, message: /Pod\.metadata\.namespace is required/ },
   { name: 'a pod name of the wrong type', body: withPod((p) => (p.metadata.name = 42)), status: 400, message: /Pod\.metadata\.name must be string/ },

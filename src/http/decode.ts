@@ -17,6 +17,13 @@ export function decodeExtenderArgs(body: unknown): ExtenderArgs {
   if (args.Nodes) args.Nodes = canonicalFields(args.Nodes, ['metadata', 'items']);
   if (!validators.extenderArgs(args)) throw new RequestError(400, describeErrors(validators.extenderArgs));
   const decoded = args as unknown as ExtenderArgs;
+  const names = decoded.NodeNames;
+  if (names) {
+    for (let i = 0; i < names.length; i += 1) {
+      const length = names[i]!.length;
+      if (length === 0 || length > 253) throw new RequestError(400, `NodeNames.${i} must be a node name of 1 to 253 characters`);
+    }
+  }
   if (!decoded.NodeNames && !decoded.Nodes) {
     throw new RequestError(400, 'one of NodeNames (nodeCacheCapable: true) or Nodes must be set');
   }
