@@ -23,7 +23,7 @@ const badBodies: Array<{ name: string; body: string; status: number; message: Re
   { name: 'malformed JSON', body: '{"Pod": {', status: 400, message: /not valid JSON/ },
   { name: 'an empty body', body: '', status: 400, message: /request body is empty/ },
   { name: 'a JSON array', body: '[]', status: 400, message: /must be a JSON object/ },
-  { name: 'a bare JSON string', body: '"filter"', status: 400, message: /not valid JSON/ },
+  { name: 'a bare JSON string', body: '"filter"', status: 400, message: /must be a JSON object/ },
   { name: 'no Pod', body: '{"NodeNames": ["n1"]}', status: 400, message: /Pod is required/ },
   { name: 'neither NodeNames nor Nodes', body: JSON.stringify({ Pod: goodArgs.Pod, Nodes: null, NodeNames: null }), status: 400, message: /NodeNames .* or Nodes must be set/ },
   { name: 'NodeNames that is not a list', body: JSON.stringify({ ...goodArgs, NodeNames: 'n1' }), status: 400, message: /NodeNames must be array/ },

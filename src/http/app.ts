@@ -7,6 +7,7 @@ import type { Binder } from '../cluster/binder.js';
 import { explainPod } from '../explain/explain-pod.js';
 import { decodeBindingArgs, decodeExplainArgs, decodeExtenderArgs, decodePreemptionArgs } from './decode.js';
 import { JsonText } from './encode.js';
+import { jsonBody } from './json-body.js';
 import { runFilter } from './filter-verb.js';
 import type { ExtenderMetrics } from './metrics.js';
 import { runPreempt } from './preempt-verb.js';
@@ -44,7 +45,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
 
   app.use(timeRequests(deps.metrics));
-  const json = jsonBodies(() => deps.state().policy.bodyLimitBytes);
+  const json = jsonBody(() => deps.state().policy.bodyLimitBytes);
 
   const verbs: Record<string, VerbHandler> = {
     filter: (body, state) => {
@@ -76,10 +77,6 @@ export function createApp(deps: AppDeps): express.Express {
     app.post(`/${verb}`, json, async (req: Request, res: Response) => {
       const readiness = deps.readiness.check();
       if (!readiness.ready) throw new RequestError(503, `extender index is not ready: ${readiness.reason}`);
-      // body-parser turns an empty body into {}; say what is really wrong.
-      if (req.headers['content-length'] === '0' || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) {
-        throw new RequestError(400, `request body is empty; ${verb} expects a JSON object`);
-      }
       sendJson(res, 200, await handle(req.body, deps.state()));
     });
   }
@@ -129,25 +126,11 @@ function finish(app: express.Express, knownPaths: ReadonlyMap<string, string>, l
   app.use(errorHandler(logger));
 }
 
-/**
- * JSON body parsing bounded by the policy's limit, which a reload may change. kube-scheduler
- * always sends application/json; any type is accepted so that `curl -d` works too. Compressed
- * bodies are refused (inflate: false): a 100 kB gzip body could inflate to the whole limit.
- */
-function jsonBodies(limit: () => number) {
-  let parser: { limit: number; handle: ReturnType<typeof express.json> } | undefined;
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const bytes = limit();
-    if (parser?.limit !== bytes) parser = { limit: bytes, handle: express.json({ limit: bytes, type: () => true, strict: true, inflate: false }) };
-    parser.handle(req, res, next);
-  };
-}
-
 /** Writes the answer as is: express's res.send would copy it into a Buffer first. */
 function sendJson(res: Response, status: number, body: unknown): void {
-  const text = body instanceof JsonText ? body.text : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  const bytes = Buffer.from(body instanceof JsonText ? body.text : JSON.stringify(body), 'utf8');
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+  res.end(bytes);
 }
 
 function timeRequests(metrics: ExtenderMetrics) {
@@ -177,20 +160,8 @@ function errorHandler(logger: Logger) {
 
 function describeError(err: unknown): { status: number; message: string } {
   if (err instanceof RequestError) return { status: err.status, message: err.message };
-  // body-parser errors carry a status and a type (https://github.com/expressjs/body-parser#errors).
-  const e = err as { status?: unknown; type?: unknown; message?: unknown; limit?: unknown };
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    switch (e.type) {
-      case 'entity.parse.failed':
-        return { status: 400, message: `request body is not valid JSON: ${String(e.message)}` };
-      case 'encoding.unsupported':
-        // kube-scheduler never compresses; inflating would let a small body cost the whole limit.
-        return { status: 415, message: 'compressed request bodies are not accepted; send plain JSON' };
-      case 'entity.too.large':
-        return { status: 413, message: `request body is larger than the limit of ${String(e.limit)} bytes` };
-      default:
-        return { status: e.status, message: String(e.message) };
-    }
-  }
+  // express's own client errors (a malformed URL escape) carry a 4xx status.
+  const e = err as { status?: unknown; message?: unknown };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return { status: e.status, message: String(e.message) };
   return { status: 500, message: 'internal error' };
 }
