@@ -69,6 +69,10 @@ describe('bad requests get a 4xx with a clear JSON message', () => {
     expect(answer.text).toContain('"__proto__":"node is not in the extender index yet"');
   });
 
+  it('serves a verb whatever query string the URL carries', async () => {
+    expect((await post(`${server.url}/filter?trace=1`, good)).status).toBe(200);
+  });
+
   it('accepts a body without a JSON content type, as curl -d sends it', async () => {
     const answer = await post(`${server.url}/filter`, good, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(answer.status).toBe(200);

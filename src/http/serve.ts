@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type express from 'express';
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import { loadTls, type TlsFiles } from './tls-files.js';
 
@@ -24,7 +24,7 @@ export interface ListenOptions {
  * Listens on host:port (0 picks a free port) with bounded header and request times; over
  * HTTPS when TLS files are given, picking up rotated certificates without a restart.
  */
-export async function listen(app: express.Express, host: string, port: number, options: ListenOptions = {}): Promise<Listening> {
+export async function listen(app: RequestListener, host: string, port: number, options: ListenOptions = {}): Promise<Listening> {
   let stopTlsReload = (): void => {};
   let server: Server | HttpsServer;
   if (options.tls) {
