@@ -149,8 +149,9 @@ async function main(): Promise<void> {
       const res = await fetch(`${extender}/${verb}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
       const answer = (await res.json()) as { Error?: string };
       latencies.push(performance.now() - t0);
-      // A refused bind is the extender doing its job (the pod moved meanwhile); anything else is an error.
-      const bindError = verb === 'bind' && answer.Error && !/^binding refused|already (being )?bound|binding through the API failed: HTTP 409/.test(answer.Error);
+      // A refused bind is the extender doing its job (the pod moved, or the churn deleted it,
+      // meanwhile); anything else is an error.
+      const bindError = verb === 'bind' && answer.Error && !/^binding refused|already (being )?bound|binding through the API failed: HTTP (409|404)/.test(answer.Error);
       if (res.status !== 200 || bindError) {
         windowErrors += 1;
         if (errors.length < 20) errors.push(`${verb} ${res.status} ${answer.Error ?? ''}`);

@@ -1,15 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiBindingTarget } from '../src/cluster/binding-target.js';
-import { ClusterWatch } from '../src/cluster/cluster-watch.js';
+import type { ClusterWatch } from '../src/cluster/cluster-watch.js';
 import { parsePolicy } from '../src/config/policy.js';
-import { createExtender, type Extender } from '../src/extender.js';
-import { listen, type Listening } from '../src/http/serve.js';
+import type { Extender } from '../src/extender.js';
+import type { Listening } from '../src/http/serve.js';
 import type { ExtenderFilterResult } from '../src/http/wire-types.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
-import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';
+import { FakeApiServer } from './support/fake-api-server.js';
 import { post } from './support/http.js';
 import { DB, WEB, namespace, node, pod } from './support/objects.js';
 import { waitFor } from './support/wait.js';
+import { startWatchedExtender } from './support/watched-extender.js';
 
 let api: FakeApiServer;
 let extender: Extender;
@@ -17,17 +17,7 @@ let watch: ClusterWatch;
 let server: Listening;
 
 async function start(ttlSeconds = 30): Promise<void> {
-  const kubeConfig = kubeConfigFor(api.url);
-  let w: ClusterWatch | undefined;
-  extender = createExtender({
-    policy: parsePolicy({ assumedPlacementTtlSeconds: ttlSeconds }),
-    readiness: { check: () => w?.check() ?? { ready: false, reason: 'starting' } },
-    bindingTarget: new ApiBindingTarget(kubeConfig),
-  });
-  w = watch = new ClusterWatch({ kubeConfig, index: () => extender.state.index, staleAfterMs: 60_000 });
-  watch.start();
-  server = await listen(extender.app, '127.0.0.1', 0);
-  await waitFor(() => watch.check().ready, 'watch ready');
+  ({ extender, watch, server } = await startWatchedExtender(api, parsePolicy({ assumedPlacementTtlSeconds: ttlSeconds })));
 }
 
 function createPending(p: KubePod): KubePod {

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiBindingTarget } from '../src/cluster/binding-target.js';
-import { ClusterWatch } from '../src/cluster/cluster-watch.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
-import { createExtender } from '../src/extender.js';
-import { listen, type Listening } from '../src/http/serve.js';
+import type { Listening } from '../src/http/serve.js';
 import type { ExtenderFilterResult, HostPriority } from '../src/http/wire-types.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
-import { FakeApiServer, kubeConfigFor, type KubeObject } from './support/fake-api-server.js';
+import { FakeApiServer, type KubeObject } from './support/fake-api-server.js';
 import { post } from './support/http.js';
 import { DB, DB_SMALL, SYSCTLS, TEAM, VMS, WEB, namespace, node, pod, type PodOptions } from './support/objects.js';
 import { waitFor } from './support/wait.js';
+import { startWatchedExtender, type WatchedExtender } from './support/watched-extender.js';
 
 /**
  * kube-scheduler places pods one after another but binds asynchronously, and the extender's
@@ -30,7 +28,7 @@ const NODES = [
 const NAMES = NODES.map((n) => n.metadata!.name!);
 
 let api: FakeApiServer;
-let watch: ClusterWatch;
+let running: WatchedExtender;
 let server: Listening;
 
 beforeAll(async () => {
@@ -39,23 +37,13 @@ beforeAll(async () => {
   api.create('namespaces', namespace('team-a', 'a'));
   api.create('namespaces', namespace('team-b', 'b'));
   for (const n of NODES) api.create('nodes', n);
-  const kubeConfig = kubeConfigFor(api.url);
-  let w: ClusterWatch | undefined;
-  const extender = createExtender({
-    policy: DEFAULT_POLICY,
-    readiness: { check: () => w?.check() ?? { ready: false, reason: 'starting' } },
-    bindingTarget: new ApiBindingTarget(kubeConfig),
-  });
-  w = watch = new ClusterWatch({ kubeConfig, index: () => extender.state.index, staleAfterMs: 60_000 });
-  watch.start();
-  server = await listen(extender.app, '127.0.0.1', 0);
-  await waitFor(() => watch.check().ready, 'watch ready');
+  running = await startWatchedExtender(api, DEFAULT_POLICY);
+  server = running.server;
   api.setWatchDelay(300);
 });
 
 afterAll(async () => {
-  await server.close();
-  await watch.stop();
+  await running.stop();
   await api.stop();
 });
 
