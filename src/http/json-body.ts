@@ -56,9 +56,12 @@ function tooLarge(limit: number): RequestError {
   return new RequestError(413, `request body is larger than the limit of ${limit} bytes`);
 }
 
-/** Answers now, reads no more of the body, and closes the connection once answered. */
-function refuse(req: IncomingMessage, res: ServerResponse, reject: (err: RequestError) => void, error: RequestError): void {
-  res.setHeader('connection', 'close');
-  req.resume(); // discard the rest; the server's requestTimeout bounds a body that never ends
+/**
+ * Answers now and discards the rest of the body. The connection stays open until the client
+ * has sent it all: closing it at once made clients still writing a large body fail with EPIPE
+ * before they could read the answer. The server's requestTimeout bounds a body that never ends.
+ */
+function refuse(req: IncomingMessage, _res: ServerResponse, reject: (err: RequestError) => void, error: RequestError): void {
+  req.resume();
   reject(error);
 }
