@@ -278,7 +278,7 @@ function probeVerdicts(index: ClusterIndex, ns: string): string[][] {
   return POD_SHAPES.map((shape, i) => {
     const ctx = new FilterContext(podRequirements(podObject(ns, `probe-${i}`, shape, {}), index), index.policy.policy, index.profiles);
     return NODE_NAMES.map((name) => {
-      const view = index.node(name) ?? { name, projection: undefined, occupants: 0, profileId: 0 };
+      const view = index.viewOf(name);
       return filterNode(ctx, view)?.code ?? 'pass';
     });
   });

@@ -19,8 +19,6 @@ export interface BinderOptions {
   /** The policy in force: its rule set, and how long an unconfirmed assumption holds. */
   readonly policy: () => Policy;
   readonly target: BindingTarget;
-  /** Injected for tests: when a TTL is measured from. */
-  readonly now?: () => number;
 }
 
 /**
@@ -41,7 +39,6 @@ export class Binder {
       max: 100_000,
       ttl: options.policy().assumedPlacementTtlSeconds * 1000,
       ttlAutopurge: true,
-      ...(options.now ? { perf: { now: options.now } } : {}),
       dispose: (placement, _key, reason) => {
         if (reason === 'expire' || reason === 'evict') {
           options.index().forgetAssumedPod(placement.namespace, placement.name, placement.node);
@@ -94,9 +91,8 @@ export class Binder {
       if (pod.nodeName === request.node && !pod.assumed) return '';
       return `pod is already ${pod.assumed ? 'being bound' : 'bound'} to another node`;
     }
-    const node = index.node(request.node);
     const policy = this.options.policy();
-    const rejection = filterNode(new FilterContext(requirementsOfProjection(pod, index), policy.policy, index.profiles), node ?? unknown(request.node));
+    const rejection = filterNode(new FilterContext(requirementsOfProjection(pod, index), policy.policy, index.profiles), index.viewOf(request.node));
     if (rejection) return `binding refused: ${rejection.reason}`;
 
     const key = `${request.namespace}/${request.name}`;
@@ -130,10 +126,6 @@ export class Binder {
     if (indexed) return 'pod UID does not match the pod the extender knows';
     return 'pod is unknown to the extender';
   }
-}
-
-function unknown(name: string) {
-  return { name, projection: undefined, occupants: 0, profileId: 0 };
 }
 
 /** A short, secret-free description of a client-node error (its body is the API's Status). */

@@ -33,7 +33,7 @@ export function explainPod(pod: KubePod, index: ClusterIndex, policy: Policy, no
   const requirements = podRequirements(pod, index);
   const ctx = new FilterContext(requirements, policy.policy, index.profiles);
   const views: NodeView[] = nodeNames
-    ? nodeNames.map((name) => index.node(name) ?? { name, projection: undefined, occupants: 0, profileId: 0 })
+    ? nodeNames.map((name) => index.viewOf(name))
     : [...index.knownNodes()];
   const nodes = views.map((view): NodeExplanation => {
     const rejection = filterNode(ctx, view);

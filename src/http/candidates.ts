@@ -17,7 +17,7 @@ export class CandidateResolver {
 
   constructor(private readonly index: ClusterIndex) {}
 
-  byName = (name: string): NodeView => this.index.node(name) ?? unknownNode(name);
+  byName = (name: string): NodeView => this.index.viewOf(name);
 
   /**
    * Views for a NodeNames list. kube-scheduler sends the same names each cycle, rotated
@@ -52,15 +52,11 @@ export class CandidateResolver {
     let projection = cacheKey === undefined ? undefined : this.projections.get(cacheKey);
     if (!projection) {
       projection = this.index.projectNode(node);
-      if (!projection) return unknownNode(name);
+      if (!projection) return this.index.viewOf(name);
       if (cacheKey !== undefined) this.projections.set(cacheKey, projection);
     }
     return this.index.viewWithProjection(projection);
   };
-}
-
-function unknownNode(name: string): NodeView {
-  return { name, projection: undefined, occupants: 0, profileId: 0 };
 }
 
 /** Views for full Node objects (`Nodes` mode). */

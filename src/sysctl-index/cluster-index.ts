@@ -108,6 +108,11 @@ export class ClusterIndex {
     return this.nodes.get(name);
   }
 
+  /** The node's view, or that of a node the index does not know (which every rule rejects). */
+  viewOf(name: string): NodeView {
+    return this.nodes.get(name) ?? { name, projection: undefined, occupants: 0, profileId: 0 };
+  }
+
   /** Iterates known nodes (with a projection) in insertion order. */
   *knownNodes(): IterableIterator<NodeView> {
     for (const state of this.nodes.values()) if (state.projection) yield state;

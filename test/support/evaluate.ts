@@ -26,7 +26,7 @@ export function policyOf(overrides: object): Policy {
 /** The filter verdict for one pod on one node of the index: undefined means it passes. */
 export function verdict(index: ClusterIndex, pod: KubePod, nodeName: string): Rejection | undefined {
   const ctx = new FilterContext(podRequirements(pod, index), index.policy.policy, index.profiles);
-  const view = index.node(nodeName) ?? { name: nodeName, projection: undefined, occupants: 0, profileId: 0 };
+  const view = index.viewOf(nodeName);
   return filterNode(ctx, view);
 }
 
