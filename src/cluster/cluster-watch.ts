@@ -40,7 +40,6 @@ export class ClusterWatch implements Readiness {
       handlers: ReflectorHandlers<T>,
     ): ReflectorHandle =>
       new Reflector<T>({
-        resource: kind,
         kubeConfig: options.kubeConfig,
         path,
         list: list as (page: { limit: number; continueToken?: string }) => Promise<ListPage<T>>,

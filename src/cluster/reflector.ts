@@ -26,7 +26,6 @@ export interface ReflectorEvents {
 }
 
 export interface ReflectorOptions<T> {
-  readonly resource: string;
   readonly kubeConfig: KubeConfig;
   /** The watch path, e.g. `/api/v1/pods`. */
   readonly path: string;

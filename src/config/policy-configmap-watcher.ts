@@ -35,7 +35,6 @@ export class PolicyConfigMapWatcher {
     };
     const gone: PolicyOffer = { missing: `ConfigMap ${namespace}/${name} not found` };
     this.reflector = new Reflector<ConfigMapLike>({
-      resource: 'configmaps',
       kubeConfig,
       path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
       query: { fieldSelector },
