@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { KubeList } from '../src/cluster/snapshot.js';
 import type { Policy } from '../src/config/policy.js';
 import { FilterContext } from '../src/filter/filter-node.js';
-import { filterNodes, type Rejected } from '../src/filter/filter-nodes.js';
+import { filterNodes, passing } from '../src/filter/filter-nodes.js';
 import { podRequirements } from '../src/filter/pod-requirements.js';
 import { scoreNode } from '../src/prioritize/score-node.js';
 import { ClusterIndex, type NodeView } from '../src/sysctl-index/cluster-index.js';
@@ -60,15 +60,16 @@ export class NaiveCluster {
       return views.map((view) => ({ Host: view.name, Score: scoreNode(ctx, view, this.policy.weights).score }));
     }
     if (path !== '/filter') throw new Error(`unknown path ${path}`);
-    const outcome = args.NodeNames
-      ? filterNodes(ctx, args.NodeNames, args.NodeNames.map(byName))
-      : filterNodes(ctx, args.Nodes?.items ?? [], (args.Nodes?.items ?? []).map(byObject));
-    const reasons = (rejected: Rejected[]) => Object.fromEntries(rejected.map(({ node, rejection }) => [node.name, rejection.reason]));
+    const candidates: readonly (string | KubeNode)[] = args.NodeNames ?? args.Nodes?.items ?? [];
+    const views = args.NodeNames ? args.NodeNames.map(byName) : (args.Nodes?.items ?? []).map(byObject);
+    const verdicts = filterNodes(ctx, views);
+    const reasons = (unresolvable: boolean) =>
+      Object.fromEntries(views.flatMap((view, i) => (verdicts[i]?.unresolvable === unresolvable ? [[view.name, verdicts[i]!.reason]] : [])));
     return {
-      Nodes: args.NodeNames ? null : { metadata: {}, items: outcome.passed },
-      NodeNames: args.NodeNames ? outcome.passed : null,
-      FailedNodes: reasons(outcome.failed),
-      FailedAndUnresolvableNodes: reasons(outcome.unresolvable),
+      Nodes: args.NodeNames ? null : { metadata: {}, items: passing(candidates, verdicts) },
+      NodeNames: args.NodeNames ? passing(candidates, verdicts) : null,
+      FailedNodes: reasons(false),
+      FailedAndUnresolvableNodes: reasons(true),
       Error: '',
     };
   };

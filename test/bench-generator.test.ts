@@ -115,8 +115,8 @@ describe('reference servers', () => {
     for (const mode of ['names', 'nodes'] as const) {
       for (const { body } of requestBodies(plan, mode, 1)) {
         const args = decodeExtenderArgs(JSON.parse(body));
-        expect(JSON.parse(JSON.stringify(naive.handle('/filter', JSON.parse(body))))).toEqual(JSON.parse(runFilter(args, extender.state).answer.text));
-        expect(naive.handle('/prioritize', JSON.parse(body))).toEqual(JSON.parse(runPrioritize(args, extender.state).text));
+        expect(JSON.parse(JSON.stringify(naive.handle('/filter', JSON.parse(body))))).toEqual(JSON.parse(runFilter(args, extender.state).answer.bytes.toString()));
+        expect(naive.handle('/prioritize', JSON.parse(body))).toEqual(JSON.parse(runPrioritize(args, extender.state).bytes.toString()));
       }
     }
   });

@@ -2,30 +2,23 @@ import type { NodeView } from '../sysctl-index/cluster-index.js';
 import { filterNode, type FilterContext } from './filter-node.js';
 import type { Rejection } from './reasons.js';
 
-export interface Rejected {
-  readonly node: NodeView;
-  readonly rejection: Rejection;
-}
-
-export interface FilterOutcome<N> {
-  readonly passed: N[];
-  /** Rejected where running pods cause it: kube-scheduler may preempt them. */
-  readonly failed: Rejected[];
-  /** Rejected where evicting pods cannot help. */
-  readonly unresolvable: Rejected[];
-}
-
 /**
- * Applies the rules to each candidate, keeping the caller's items (names or Node objects) for
- * the nodes that pass. `views[i]` is the index's view of `candidates[i]`.
+ * The filter's verdict on each candidate, in request order: why the node cannot take the pod,
+ * or undefined where it may run. One array rather than an object per rejected node: at 5,000
+ * candidates that allocation showed up as garbage-collection time.
  */
-export function filterNodes<N>(ctx: FilterContext, candidates: readonly N[], views: readonly NodeView[]): FilterOutcome<N> {
-  const outcome: FilterOutcome<N> = { passed: [], failed: [], unresolvable: [] };
-  for (let i = 0; i < candidates.length; i += 1) {
-    const node = views[i]!;
-    const rejection = filterNode(ctx, node);
-    if (!rejection) outcome.passed.push(candidates[i]!);
-    else (rejection.unresolvable ? outcome.unresolvable : outcome.failed).push({ node, rejection });
-  }
-  return outcome;
+export type Verdicts = readonly (Rejection | undefined)[];
+
+/** Applies the rules to each candidate view. */
+export function filterNodes(ctx: FilterContext, views: readonly NodeView[]): Verdicts {
+  const verdicts: (Rejection | undefined)[] = [];
+  for (let i = 0; i < views.length; i += 1) verdicts.push(filterNode(ctx, views[i]!));
+  return verdicts;
+}
+
+/** The candidates (names or Node objects) whose verdict lets the pod run. */
+export function passing<N>(candidates: readonly N[], verdicts: Verdicts): N[] {
+  const passed: N[] = [];
+  for (let i = 0; i < candidates.length; i += 1) if (!verdicts[i]) passed.push(candidates[i]!);
+  return passed;
 }

@@ -11,13 +11,13 @@ export interface Rejection {
   /** Stable identifier, used as a metric label. */
   readonly code: string;
   readonly reason: string;
-  /** The reason as a JSON string literal, encoded once rather than once per rejected node. */
-  readonly quotedReason: string;
+  /** The reason as a JSON string literal in UTF-8, encoded once rather than once per rejected node. */
+  readonly jsonReason: Uint8Array;
   readonly unresolvable: boolean;
 }
 
 function rejection(code: string, reason: string, unresolvable: boolean): Rejection {
-  return Object.freeze({ code, reason, quotedReason: JSON.stringify(reason), unresolvable });
+  return Object.freeze({ code, reason, jsonReason: Buffer.from(JSON.stringify(reason)), unresolvable });
 }
 
 export const REJECT = {

@@ -7,7 +7,7 @@ import type { CandidateResolver } from './candidates.js';
 import type { Binder } from '../cluster/binder.js';
 import { explainPod } from '../explain/explain-pod.js';
 import { decodeBindingArgs, decodeExplainArgs, decodeExtenderArgs, decodePreemptionArgs } from './decode.js';
-import { JsonText } from './encode.js';
+import { WrittenJson } from './json-writer.js';
 import { readJsonBody } from './json-body.js';
 import { runFilter } from './filter-verb.js';
 import type { ExtenderMetrics } from './metrics.js';
@@ -49,8 +49,8 @@ export function createApp(deps: AppDeps): ExtenderHandler {
     filter: (body, state) => {
       const args = decodeExtenderArgs(body);
       deps.binder.rememberPod(args.Pod);
-      const { answer, outcome } = runFilter(args, state);
-      deps.metrics.countRejections(outcome);
+      const { answer, verdicts } = runFilter(args, state);
+      deps.metrics.countRejections(verdicts);
       return answer;
     },
     prioritize: (body, state) => {
@@ -140,7 +140,14 @@ function finish(app: express.Express, knownPaths: ReadonlyMap<string, string>, l
 
 /** Writes the answer as is: express's res.send would copy it into a Buffer first. */
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const bytes = Buffer.from(body instanceof JsonText ? body.text : JSON.stringify(body), 'utf8');
+  if (body instanceof WrittenJson) {
+    const bytes = body.bytes;
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+    // 'finish': the bytes are with the operating system and the buffer may serve the next answer.
+    res.end(bytes, () => body.release());
+    return;
+  }
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
   res.end(bytes);
 }

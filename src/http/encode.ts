@@ -1,57 +1,88 @@
-import type { Rejected } from '../filter/filter-nodes.js';
+import type { Verdicts } from '../filter/filter-nodes.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubeNode } from '../sysctl-index/kube-objects.js';
+import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
+import { CLOSE_BRACE, COLON, COMMA, JsonWriter, OPEN_BRACE, type WrittenJson } from './json-writer.js';
 import { RequestError } from './request-error.js';
 
-/**
- * Answers written as JSON text directly. A filter answer at 5,000 nodes holds thousands of
- * `"node":"reason"` pairs; JSON.stringify of an object with that many keys was the largest
- * single cost of the call. Node names and reasons are quoted once (NodeState.quotedName,
- * Rejection.quotedReason) and concatenated here. The shapes are those of wire-types.ts.
+/*
+ * The verbs' answers, written as JSON bytes directly (see json-writer.ts for why). The shapes
+ * are those of wire-types.ts; the tests parse them back.
  */
-export class JsonText {
-  constructor(readonly text: string) {}
+
+/** Room for a name and a reason per candidate: the writer grows past it if needed. */
+const BYTES_PER_CANDIDATE = 96;
+
+function jsonName(node: NodeView): Uint8Array {
+  return node.jsonName ?? Buffer.from(JSON.stringify(node.name));
 }
 
-function quoted(node: NodeView): string {
-  return node.quotedName ?? JSON.stringify(node.name);
-}
-
-function reasonsObject(rejected: readonly Rejected[]): string {
-  let out = '{';
-  for (let i = 0; i < rejected.length; i += 1) {
-    const { node, rejection } = rejected[i]!;
-    out += (i === 0 ? '' : ',') + quoted(node) + ':' + rejection.quotedReason;
-  }
-  return out + '}';
-}
-
-/** ExtenderFilterResult: `NodeNames` or `Nodes` as asked, reasons, and an empty Error. */
-export function encodeFilterResult(
-  outcome: { failed: readonly Rejected[]; unresolvable: readonly Rejected[] },
-  passing: { NodeNames: readonly string[] } | { Nodes: readonly KubeNode[] },
-): JsonText {
-  let head: string;
-  if ('NodeNames' in passing) head = `{"NodeNames":${JSON.stringify(passing.NodeNames)},"Nodes":null`;
-  else {
-    let items: string;
-    try {
-      items = JSON.stringify(passing.Nodes);
-    } catch (err) {
-      // A Node nested deeper than the stack allows cannot be echoed back (Go's decoder stops at 10,000 levels too).
-      if (err instanceof RangeError) throw new RequestError(400, 'a Node object in the request is nested too deeply');
-      throw err;
+/**
+ * ExtenderFilterResult: `NodeNames` when asked by name, else `Nodes` (the passing Node objects
+ * echoed back); reasons split by whether preemption can help; an empty Error.
+ */
+export function encodeFilterResult(views: readonly NodeView[], verdicts: Verdicts, passingNodes?: readonly KubeNode[]): WrittenJson {
+  const out = new JsonWriter(views.length * BYTES_PER_CANDIDATE);
+  if (passingNodes === undefined) {
+    out.text('{"NodeNames":[');
+    let first = true;
+    for (let i = 0; i < views.length; i += 1) {
+      if (verdicts[i]) continue;
+      if (!first) out.char(COMMA);
+      first = false;
+      out.bytes(jsonName(views[i]!));
     }
-    head = `{"NodeNames":null,"Nodes":{"metadata":{},"items":${items}}`;
+    out.text('],"Nodes":null');
+  } else {
+    out.text('{"NodeNames":null,"Nodes":{"metadata":{},"items":').text(stringifyNodes(passingNodes)).char(CLOSE_BRACE);
   }
-  return new JsonText(
-    `${head},"FailedNodes":${reasonsObject(outcome.failed)},"FailedAndUnresolvableNodes":${reasonsObject(outcome.unresolvable)},"Error":""}`,
-  );
+  out.text(',"FailedNodes":');
+  writeReasons(out, views, verdicts, false);
+  out.text(',"FailedAndUnresolvableNodes":');
+  writeReasons(out, views, verdicts, true);
+  out.text(',"Error":""}');
+  return out.finish();
 }
+
+/** `{"node":"reason",...}` for the rejected nodes whose rejection is (un)resolvable as asked. */
+function writeReasons(out: JsonWriter, views: readonly NodeView[], verdicts: Verdicts, unresolvable: boolean): void {
+  out.char(OPEN_BRACE);
+  let first = true;
+  for (let i = 0; i < views.length; i += 1) {
+    const rejection = verdicts[i];
+    if (!rejection || rejection.unresolvable !== unresolvable) continue;
+    if (!first) out.char(COMMA);
+    first = false;
+    out.bytes(jsonName(views[i]!)).char(COLON).bytes(rejection.jsonReason);
+  }
+  out.char(CLOSE_BRACE);
+}
+
+function stringifyNodes(nodes: readonly KubeNode[]): string {
+  try {
+    return JSON.stringify(nodes);
+  } catch (err) {
+    // A Node nested deeper than the stack allows cannot be echoed back (Go's decoder stops at 10,000 levels too).
+    if (err instanceof RangeError) throw new RequestError(400, 'a Node object in the request is nested too deeply');
+    throw err;
+  }
+}
+
+const HOST_KEY = Buffer.from('{"Host":');
+const SCORE_KEY = Buffer.from(',"Score":');
+/** Scores are 0..MAX_EXTENDER_PRIORITY: their text is encoded once too. */
+const SCORE_TEXT = Array.from({ length: MAX_EXTENDER_PRIORITY + 1 }, (_, score) => Buffer.from(String(score)));
 
 /** HostPriorityList. */
-export function encodeHostPriorities(views: readonly NodeView[], scores: readonly number[]): JsonText {
-  let out = '[';
-  for (let i = 0; i < views.length; i += 1) out += `${i === 0 ? '' : ','}{"Host":${quoted(views[i]!)},"Score":${scores[i]!}}`;
-  return new JsonText(out + ']');
+export function encodeHostPriorities(views: readonly NodeView[], scores: readonly number[]): WrittenJson {
+  const out = new JsonWriter(views.length * BYTES_PER_CANDIDATE);
+  out.text('[');
+  for (let i = 0; i < views.length; i += 1) {
+    if (i > 0) out.char(COMMA);
+    const score = scores[i]!;
+    out.bytes(HOST_KEY).bytes(jsonName(views[i]!)).bytes(SCORE_KEY);
+    (SCORE_TEXT[score] ? out.bytes(SCORE_TEXT[score]) : out.text(String(score))).char(CLOSE_BRACE);
+  }
+  out.text(']');
+  return out.finish();
 }

@@ -1,10 +1,11 @@
 import type { Policy } from '../config/policy.js';
 import { FilterContext } from '../filter/filter-node.js';
-import { filterNodes, type FilterOutcome } from '../filter/filter-nodes.js';
+import { filterNodes, passing, type Verdicts } from '../filter/filter-nodes.js';
 import { podRequirements } from '../filter/pod-requirements.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import { viewsOfObjects, type CandidateResolver } from './candidates.js';
-import { encodeFilterResult, type JsonText } from './encode.js';
+import { encodeFilterResult } from './encode.js';
+import type { WrittenJson } from './json-writer.js';
 import type { ExtenderArgs } from './wire-types.js';
 
 export interface VerbDeps {
@@ -18,13 +19,15 @@ export function filterContext(args: { Pod: ExtenderArgs['Pod'] }, deps: VerbDeps
 }
 
 /** The filter verb: answers in the mode it was asked in (`NodeNames` or `Nodes`). */
-export function runFilter(args: ExtenderArgs, deps: VerbDeps): { answer: JsonText; outcome: FilterOutcome<unknown> } {
+export function runFilter(args: ExtenderArgs, deps: VerbDeps): { answer: WrittenJson; verdicts: Verdicts } {
   const ctx = filterContext(args, deps);
   if (args.NodeNames) {
-    const outcome = filterNodes(ctx, args.NodeNames, deps.resolver.byNames(args.NodeNames));
-    return { outcome, answer: encodeFilterResult(outcome, { NodeNames: outcome.passed }) };
+    const views = deps.resolver.byNames(args.NodeNames);
+    const verdicts = filterNodes(ctx, views);
+    return { verdicts, answer: encodeFilterResult(views, verdicts) };
   }
   const items = args.Nodes?.items ?? [];
-  const outcome = filterNodes(ctx, items, viewsOfObjects(deps.resolver, items));
-  return { outcome, answer: encodeFilterResult(outcome, { Nodes: outcome.passed }) };
+  const views = viewsOfObjects(deps.resolver, items);
+  const verdicts = filterNodes(ctx, views);
+  return { verdicts, answer: encodeFilterResult(views, verdicts, passing(items, verdicts)) };
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FilterOutcome } from '../filter/filter-nodes.js';
+import type { Verdicts } from '../filter/filter-nodes.js';
+import type { Rejection } from '../filter/reasons.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 
 /** Prometheus metrics of one extender instance, on its own registry (tests run several). */
@@ -55,11 +56,16 @@ export class ExtenderMetrics {
     this.binds.inc({ outcome });
   }
 
-  countRejections(outcome: FilterOutcome<unknown>): void {
-    const counts = new Map<string, number>();
-    for (const rejected of [outcome.failed, outcome.unresolvable]) {
-      for (const { rejection } of rejected) counts.set(rejection.code, (counts.get(rejection.code) ?? 0) + 1);
+  countRejections(verdicts: Verdicts): void {
+    // A call sees a handful of distinct rejections: a short list beats a Map per rejected node.
+    const seen: Rejection[] = [];
+    const counts: number[] = [];
+    for (const rejection of verdicts) {
+      if (!rejection) continue;
+      let k = seen.indexOf(rejection);
+      if (k < 0) k = seen.push(rejection) - 1;
+      counts[k] = (counts[k] ?? 0) + 1;
     }
-    for (const [reason, count] of counts) this.rejections.inc({ reason }, count);
+    seen.forEach((rejection, k) => this.rejections.inc({ reason: rejection.code }, counts[k]!));
   }
 }

@@ -15,8 +15,8 @@ export interface NodeView {
   readonly occupants: number;
   /** Declared node-level values plus the unsafe values of its pods; CONFLICTING_PROFILE if they clash. */
   readonly profileId: ProfileId;
-  /** The name as a JSON string literal, where known ahead (answers are written from it). */
-  readonly quotedName?: string;
+  /** The name as a JSON string literal in UTF-8, where known ahead (answers are written from it). */
+  readonly jsonName?: Uint8Array;
 }
 
 class NodeState implements NodeView {
@@ -28,10 +28,10 @@ class NodeState implements NodeView {
   /** How many occupying pods set each distinct unsafe part. */
   readonly unsafeCounts = new Map<ProfileId, number>();
 
-  readonly quotedName: string;
+  readonly jsonName: Uint8Array;
 
   constructor(readonly name: string) {
-    this.quotedName = JSON.stringify(name);
+    this.jsonName = Buffer.from(JSON.stringify(name));
   }
 }
 
