@@ -12,8 +12,8 @@ export class CandidateResolver {
   /** Projections of request Node objects by name and resourceVersion: parse annotations once. */
   private readonly projections = new LRUCache<string, NodeProjection>({ max: 20_000 });
 
-  /** The last NodeNames answered, and their views: the next request is usually the same list. */
-  private last: { generation: number; names: readonly string[]; views: NodeView[] } | undefined;
+  /** The views of the last NodeNames list: the next request is usually the same list. */
+  private last: { generation: number; views: NodeView[] } | undefined;
 
   constructor(private readonly index: ClusterIndex) {}
 
@@ -23,23 +23,25 @@ export class CandidateResolver {
    * Views for a NodeNames list. kube-scheduler sends the same names each cycle, rotated
    * (`n1..n4`, then `n2,n3,n4,n1`: see the fixtures' README); walking the previous list in step
    * compares strings instead of hashing every freshly parsed name for a Map lookup, which was
-   * a fifth of a filter call at 5,000 nodes. Any mismatch falls back to the index.
+   * a fifth of a filter call at 5,000 nodes. Any mismatch falls back to the index. Only views
+   * are kept, not the request's names: those would outlive the request into the old
+   * generation of the heap, whose collections cost most with a large index.
    */
   byNames(names: readonly string[]): NodeView[] {
     const generation = this.index.nodeSetGeneration;
-    const last = this.last?.generation === generation ? this.last : undefined;
-    const offset = last && names.length > 0 ? last.names.indexOf(names[0]!) : -1;
+    const last = this.last?.generation === generation ? this.last.views : undefined;
+    const offset = last && names.length > 0 ? indexOfName(last, names[0]!) : -1;
     const views = new Array<NodeView>(names.length);
     for (let i = 0; i < names.length; i += 1) {
       const name = names[i]!;
       let view: NodeView | undefined;
       if (offset >= 0) {
-        const j = (offset + i) % last!.names.length;
-        if (last!.names[j] === name) view = last!.views[j];
+        view = last![(offset + i) % last!.length];
+        if (view!.name !== name) view = undefined;
       }
       views[i] = view ?? this.byName(name);
     }
-    this.last = { generation, names, views };
+    this.last = { generation, views };
     return views;
   }
 
@@ -57,6 +59,11 @@ export class CandidateResolver {
     }
     return this.index.viewWithProjection(projection);
   };
+}
+
+function indexOfName(views: readonly NodeView[], name: string): number {
+  for (let i = 0; i < views.length; i += 1) if (views[i]!.name === name) return i;
+  return -1;
 }
 
 /** Views for full Node objects (`Nodes` mode). */
