@@ -2,15 +2,17 @@
  * In-process fake Kubernetes API server for tests.
  *
  * It speaks the real core/v1 REST + list/watch wire protocol (JSON lists carrying a
- * resourceVersion, chunked newline-delimited watch events, BOOKMARK and 410 ERROR events,
- * Status error bodies), so the unmodified @kubernetes/client-node library (KubeConfig,
- * CoreV1Api, Watch, makeInformer/ListWatch) can run against it. Tests drive the cluster
+ * resourceVersion, chunked lists with `limit`/`continue` read at one resourceVersion, chunked
+ * newline-delimited watch events, BOOKMARK and 410 ERROR events, Status error bodies), so the
+ * unmodified @kubernetes/client-node library (KubeConfig, CoreV1Api, Watch,
+ * makeInformer/ListWatch) can run against it. Tests drive the cluster
  * with create/update/remove and inject faults (dropped watches, lag, errors, outages).
  */
 import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
+import { ContinueTokenError, decodeContinueToken, encodeContinueToken, listPage, sortState, SortedStateCache, type SortedState } from './fake-api-paging.js';
 
 // ---------------------------------------------------------------------------------------
 // Resource model
@@ -55,7 +57,8 @@ export interface KubeObjectInput {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  /** `continue`: an expired chunked list's offer to carry on, inconsistently, from the latest state. */
+  metadata: { continue?: string };
   status: 'Success' | 'Failure';
   message?: string;
   reason?: string;
@@ -301,6 +304,23 @@ class ObjectStore {
     return object;
   }
 
+  /**
+   * The objects of `resource` as they were at `rv`, rolled back through the history like an
+   * etcd read at a revision; undefined once `rv` has been compacted away.
+   */
+  stateAt(resource: Resource, rv: number): Map<string, KubeObject> | undefined {
+    if (rv < this.compactedRv || rv > this.rv) return undefined;
+    const state = new Map(this.bucket(resource));
+    for (let i = this.history.length - 1; i >= 0 && this.history[i]!.rv > rv; i--) {
+      const event = this.history[i]!;
+      if (event.resource !== resource) continue;
+      const key = objectKey(event.object.metadata.namespace, event.object.metadata.name);
+      if (event.type === 'ADDED') state.delete(key);
+      else if (event.previous) state.set(key, event.previous);
+    }
+    return state;
+  }
+
   /** Events after `rv`, or undefined when some of them were already compacted away. */
   eventsSince(rv: number): ChangeEvent[] | undefined {
     if (rv < this.compactedRv) return undefined;
@@ -530,6 +550,20 @@ function isListRequest(method: string, route: Route, query: URLSearchParams): bo
   return method === 'GET' && route.name === undefined && !isWatchRequest(method, route, query);
 }
 
+/** The apiserver's message for a continue token whose resourceVersion etcd has compacted. */
+const CONTINUE_EXPIRED =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, ' +
+  'or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an ' +
+  'inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+/** `limit`: absent, empty, 0 or negative means the whole list, as in the apiserver. */
+function parseLimit(value: string | null): number | undefined {
+  if (value === null || value === '') return undefined;
+  const limit = Number(value);
+  if (!Number.isInteger(limit)) throw fail(400, `invalid limit: ${value}`);
+  return limit > 0 ? limit : undefined;
+}
+
 function sendJson(res: http.ServerResponse, code: number, body: unknown): void {
   if (res.destroyed || res.writableEnded) return;
   if (res.headersSent) {
@@ -591,6 +625,7 @@ export class FakeApiServer {
   readonly bindings: BindingRecord[] = [];
 
   private readonly store: ObjectStore;
+  private readonly sortedStates = new SortedStateCache<KubeObject>();
   private readonly watches = new Set<WatchStream>();
   private readonly listCounts = new Map<Resource, number>();
   private readonly watchCounts = new Map<Resource, number>();
@@ -846,12 +881,71 @@ export class FakeApiServer {
 
   private listResponse(route: Route, query: URLSearchParams): JsonRecord {
     const matches = requestFilter(route.namespace, query);
+    const limit = parseLimit(query.get('limit'));
+    const token = query.get('continue') ?? '';
+    if (limit === undefined && token === '') {
+      // One response with everything, in creation order (as this fake always answered).
+      return {
+        kind: `${RESOURCES[route.resource].kind}List`,
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.store.resourceVersion) },
+        items: this.store.list(route.resource).filter(matches),
+      };
+    }
+    return this.chunkedList(route, query, matches, limit ?? Number.POSITIVE_INFINITY, token);
+  }
+
+  /**
+   * One chunk of a list, as the apiserver's etcd store serves it: every chunk is read at the
+   * first chunk's resourceVersion. A garbled token is a 400; a token whose resourceVersion has
+   * left the history (etcd compacted it) is a 410 Expired offering an inconsistent continuation.
+   */
+  private chunkedList(route: Route, query: URLSearchParams, matches: Predicate<KubeObject>, limit: number, token: string): JsonRecord {
+    let rv = this.store.resourceVersion;
+    let start: string | undefined;
+    if (token !== '') {
+      const rvParam = query.get('resourceVersion') ?? '';
+      if (rvParam !== '' && rvParam !== '0') throw fail(400, 'specifying resource version is not allowed when using continue');
+      let decoded: { rv: number; start: string };
+      try {
+        decoded = decodeContinueToken(token);
+      } catch (err) {
+        if (err instanceof ContinueTokenError) throw fail(400, `invalid continue token: ${err.message}`);
+        throw err;
+      }
+      start = decoded.start;
+      // A negative rv is the inconsistent continuation a 410 offers: go on from the latest state.
+      if (decoded.rv > 0) rv = decoded.rv;
+      if (rv > this.store.resourceVersion) throw fail(400, `invalid continue token: resource version ${rv} is in the future`);
+    }
+    const state = this.sortedState(route.resource, rv);
+    if (!state) {
+      const expired = failureStatus(410, CONTINUE_EXPIRED, 'Expired');
+      throw new StatusError({ ...expired, metadata: { continue: encodeContinueToken(-1, start ?? '\u0000') } });
+    }
+    const page = listPage(state, {
+      prefix: route.namespace === undefined ? undefined : `${route.namespace}/`,
+      start,
+      limit,
+      matches,
+      countRemaining: !query.get('labelSelector') && !query.get('fieldSelector'),
+    });
     return {
       kind: `${RESOURCES[route.resource].kind}List`,
       apiVersion: 'v1',
-      metadata: { resourceVersion: String(this.store.resourceVersion) },
-      items: this.store.list(route.resource).filter(matches),
+      metadata: {
+        resourceVersion: String(state.rv),
+        ...(page.next !== undefined ? { continue: encodeContinueToken(state.rv, page.next) } : {}),
+        ...(page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
+      },
+      items: page.items,
     };
+  }
+
+  /** The resource's objects at `rv` in key order, cached across the chunks of a list; undefined once compacted. */
+  private sortedState(resource: Resource, rv: number): SortedState<KubeObject> | undefined {
+    if (rv < this.store.oldestWatchableRv) return undefined;
+    return this.sortedStates.get(`${resource}@${rv}`, () => sortState(rv, this.store.stateAt(resource, rv)!));
   }
 
   private serveWatch(res: http.ServerResponse, route: Route, query: URLSearchParams): void {
