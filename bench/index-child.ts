@@ -6,17 +6,25 @@
  *       generated objects built beforehand so that only the index is timed;
  *   --mode rss --snapshot FILE
  *       resident memory after GC once a snapshot file is loaded the way `--snapshot` does,
- *       right away and once settled.
+ *       right away and once settled;
+ *   --mode watch-rss --kubeconfig FILE
+ *       the same once the index is filled the way `--kubeconfig` fills it: paged lists, then
+ *       watches, from the API server of that kubeconfig (another process), plus the time to
+ *       ready and the peak RSS of the lists.
  */
 import { parseArgs } from 'node:util';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { ApiBindingTarget } from '../src/cluster/binding-target.js';
+import { WatchSource } from '../src/cluster/index-source.js';
+import { loadKubeConfig } from '../src/cluster/kube-config.js';
 import { applyList, readSnapshotFile } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
-import { createExtender } from '../src/extender.js';
+import { createExtender, type Extender } from '../src/extender.js';
 import { StaticReadiness } from '../src/http/readiness.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import type { KubeNamespace, KubeNode, KubePod } from '../src/sysctl-index/kube-objects.js';
 import { generateCluster } from './cluster-generator.js';
+import { procStatusBytes } from './proc-status.js';
 import { median } from './stats.js';
 
 export interface EventRates {
@@ -39,6 +47,24 @@ export interface MemoryFigures {
   readonly afterLoad: NodeJS.MemoryUsage;
   /** After SETTLE_SECONDS of idling with a GC every second: the steady state a pod sees. */
   readonly after: NodeJS.MemoryUsage;
+}
+
+export interface WatchMemoryFigures {
+  readonly pods: number;
+  readonly nodes: number;
+  readonly namespaces: number;
+  /** Process start to every initial list applied (the watch source ready), ms. */
+  readonly readyMs: number;
+  /** Of which the paged lists: watches started to ready, ms. */
+  readonly listMs: number;
+  /** process.memoryUsage() after GC before the watches start (modules and an empty extender). */
+  readonly before: NodeJS.MemoryUsage;
+  /** Right after ready and GC. */
+  readonly afterLoad: NodeJS.MemoryUsage;
+  /** Settled as for the snapshot, the watches open. */
+  readonly after: NodeJS.MemoryUsage;
+  /** VmHWM once settled: the peak resident memory of the process, lists included. */
+  readonly peakRssBytes: number;
 }
 
 /** V8 and malloc hand freed pages back over seconds, not at once; RSS right after a GC overstates. */
@@ -94,7 +120,34 @@ async function measureMemory(snapshot: string): Promise<MemoryFigures> {
   const applyMs = performance.now() - started;
   readiness.markLoaded();
   list = undefined;
-  // Let the parse's garbage go, twice over a turn of the event loop (weak callbacks, external buffers).
+  const { afterLoad, after } = await settleMemory();
+  if (extender.index.stats.pods !== counts.pods) throw new Error('index lost pods');
+  return { pods: counts.pods, nodes: counts.nodes, readMs, applyMs, before, afterLoad, after };
+}
+
+async function measureWatchMemory(kubeconfigFile: string): Promise<WatchMemoryFigures> {
+  // What main.ts builds for --kubeconfig: the extender binding through the API, a WatchSource filling its index.
+  const kubeConfig = loadKubeConfig(kubeconfigFile);
+  if (!kubeConfig) throw new Error(`no cluster in ${kubeconfigFile}`);
+  const extender: Extender = createExtender({ policy: DEFAULT_POLICY, readiness: { check: () => source.check() }, bindingTarget: new ApiBindingTarget(kubeConfig) });
+  const source = new WatchSource({ kubeConfig, registry: extender.metrics.registry, staleAfterMs: () => extender.state.policy.staleAfterSeconds * 1000 });
+  collectGarbage();
+  const before = process.memoryUsage();
+  const started = performance.now();
+  source.start(extender.index);
+  while (!source.check().ready) await sleep(5);
+  // performance.now() counts from the start of the process.
+  const readyMs = performance.now();
+  const { afterLoad, after } = await settleMemory();
+  const peakRssBytes = procStatusBytes('self', 'VmHWM');
+  const { pods, nodes, namespaces } = extender.index.stats;
+  await source.stop();
+  return { pods, nodes, namespaces, readyMs, listMs: readyMs - started, before, afterLoad, after, peakRssBytes };
+}
+
+/** Memory after GC right away, and once V8 and malloc have handed the loading's pages back. */
+async function settleMemory(): Promise<{ afterLoad: NodeJS.MemoryUsage; after: NodeJS.MemoryUsage }> {
+  // Let the loading's garbage go, twice over a turn of the event loop (weak callbacks, external buffers).
   collectGarbage();
   await nextTurn();
   collectGarbage();
@@ -103,9 +156,7 @@ async function measureMemory(snapshot: string): Promise<MemoryFigures> {
     await sleep(1000);
     collectGarbage();
   }
-  const after = process.memoryUsage();
-  if (extender.index.stats.pods !== counts.pods) throw new Error('index lost pods');
-  return { pods: counts.pods, nodes: counts.nodes, readMs, applyMs, before, afterLoad, after };
+  return { afterLoad, after: process.memoryUsage() };
 }
 
 async function main(): Promise<void> {
@@ -117,14 +168,17 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '3' },
       snapshot: { type: 'string' },
+      kubeconfig: { type: 'string' },
     },
   });
   if (values.mode === 'events') {
     process.send?.(measureEvents(Number(values.nodes), Number(values['pods-per-node']), Number(values.seed), Number(values.rounds)));
   } else if (values.mode === 'rss' && values.snapshot) {
     process.send?.(await measureMemory(values.snapshot));
+  } else if (values.mode === 'watch-rss' && values.kubeconfig) {
+    process.send?.(await measureWatchMemory(values.kubeconfig));
   } else {
-    throw new Error('--mode events, or --mode rss --snapshot FILE');
+    throw new Error('--mode events, --mode rss --snapshot FILE, or --mode watch-rss --kubeconfig FILE');
   }
   process.disconnect?.();
 }

@@ -1,17 +1,21 @@
 /**
- * The index figures of SPEC section 6 (events per second, memory at 150,000 pods) and the time
- * from process start to ready with a snapshot file, each in a fresh child process.
+ * The index figures of SPEC section 6 (events per second, memory at 150,000 pods, loaded from a
+ * snapshot file and through list and watch) and the time from process start to ready, each in
+ * a fresh child process.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { kubeConfigFor } from '../test/support/fake-api-server.js';
 import { EXTENDER_MAIN } from './bench-paths.js';
 import { runChild } from './child-runner.js';
 import { writeSnapshotFile, type ClusterSpec } from './cluster-generator.js';
-import type { EventRates, MemoryFigures } from './index-child.js';
+import type { EventRates, MemoryFigures, WatchMemoryFigures } from './index-child.js';
+import { procStatusBytes } from './proc-status.js';
+import { startFakeApiServer } from './server-process.js';
 import { median } from './stats.js';
 
 const INDEX_CHILD = fileURLToPath(new URL('./index-child.js', import.meta.url));
@@ -22,6 +26,11 @@ export interface SnapshotFile {
   readonly bytes: number;
   readonly items: number;
   readonly writeMs: number;
+}
+
+export interface WatchPathFigures extends WatchMemoryFigures {
+  /** How long the fake API server took to build the cluster (not the extender's time). */
+  readonly apiServerLoadMs: number;
 }
 
 export interface StartupFigures {
@@ -50,6 +59,24 @@ export function measureMemory(snapshot: string): Promise<MemoryFigures> {
   return runChild<MemoryFigures>(INDEX_CHILD, ['--mode', 'rss', '--snapshot', snapshot], ['--expose-gc']);
 }
 
+/**
+ * Memory and time to ready of the extender filling its index through list and watch, from the
+ * fake API server serving `cluster` in another process (its memory is not the extender's),
+ * found through a kubeconfig written to `kubeconfigPath`.
+ */
+export async function measureWatchMemory(cluster: ClusterSpec, kubeconfigPath: string): Promise<WatchPathFigures> {
+  const api = await startFakeApiServer(cluster);
+  try {
+    mkdirSync(dirname(kubeconfigPath), { recursive: true });
+    writeFileSync(kubeconfigPath, kubeConfigFor(api.url).exportConfig());
+    const figures = await runChild<WatchMemoryFigures>(INDEX_CHILD, ['--mode', 'watch-rss', '--kubeconfig', kubeconfigPath], ['--expose-gc']);
+    if (figures.pods !== api.pods) throw new Error(`the watched index holds ${figures.pods} pods, the API server ${api.pods}`);
+    return { ...figures, apiServerLoadMs: api.loadMs };
+  } finally {
+    await api.stop();
+  }
+}
+
 /** Starts `main.js --snapshot FILE --port 0` `runs` times and times each from spawn to /readyz 200. */
 export async function measureStartup(snapshot: string, runs: number): Promise<StartupFigures> {
   statSync(snapshot);
@@ -68,9 +95,8 @@ export async function measureStartup(snapshot: string, runs: number): Promise<St
       child.stdout!.resume();
       await waitForReady(`http://127.0.0.1:${port}/readyz`, started);
       times.push(performance.now() - started);
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      rss.push(procKilobytes(status, 'VmRSS') * 1024);
-      peaks.push(procKilobytes(status, 'VmHWM') * 1024);
+      rss.push(procStatusBytes(child.pid!, 'VmRSS'));
+      peaks.push(procStatusBytes(child.pid!, 'VmHWM'));
     } finally {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
@@ -109,9 +135,4 @@ async function waitForReady(url: string, started: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`${url} not ready within ${READY_TIMEOUT_MS / 1000} s`);
-}
-
-function procKilobytes(status: string, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-  return match ? Number(match[1]) : Number.NaN;
 }

@@ -4,8 +4,10 @@
  * bench/results/latest.{json,md} and latency.svg.
  *
  *   node bench/.build/bench/run.js [--rounds 3] [--duration 2] [--warmup 1] [--connections 1,4]
- *       [--sizes 500,5000] [--seed 1] [--skip-index] [--profile]
+ *       [--sizes 500,5000] [--seed 1] [--skip-index | --only-index] [--startup-runs 3] [--profile]
  *
+ * --only-index measures the index figures alone and writes bench/results/tmp/index.{json,md},
+ * leaving latest.* (the full run's) alone.
  * --profile writes CPU profiles of the serving extender and do-nothing server to bench/results/tmp/profiles;
  * summarise them with bench/.build/bench/profile-summary.js.
  */
@@ -14,11 +16,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RESULTS_DIR, TMP_DIR } from './bench-paths.js';
 import { bounded } from './cli-args.js';
-import { measureEventRates, measureMemory, measureStartup, writeSnapshot } from './index-figures.js';
+import { measureEventRates, measureMemory, measureStartup, measureWatchMemory, writeSnapshot } from './index-figures.js';
 import { runLatencySuite } from './latency-suite.js';
 import { checkTargets, environment, writeReport, type IndexResults } from './report.js';
 import { clusterSpec, fullScenarios, TARGET_SIZE } from './scenarios.js';
-import { measureVerbBreakdown } from './verb-breakdown.js';
+import { measureVerbBreakdown, type VerbBreakdown } from './verb-breakdown.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
       sizes: { type: 'string', default: '500,5000' },
       seed: { type: 'string', default: '1' },
       'skip-index': { type: 'boolean', default: false },
+      'only-index': { type: 'boolean', default: false },
       'startup-runs': { type: 'string', default: '3' },
       profile: { type: 'boolean', default: false },
     },
@@ -44,19 +47,26 @@ async function main(): Promise<void> {
     sizes: values.sizes.split(',').map((n) => bounded(n, 10, 65_536)),
     seed: bounded(values.seed, 0, 2 ** 31),
   };
+  const onlyIndex = values['only-index'];
+  if (onlyIndex && values['skip-index']) throw new Error('--only-index and --skip-index exclude each other');
   const startedAt = new Date().toISOString();
   const env = environment();
   log(`sysctl-extender bench: ${JSON.stringify(settings)}`);
 
-  const latency = await runLatencySuite(fullScenarios(settings.seed, settings.sizes), {
-    ...settings,
-    servers: ['baseline', 'extender', 'naive'],
-    ...(values.profile ? { profile: { kinds: ['baseline', 'extender'], dir: join(TMP_DIR, 'profiles') } } : {}),
-    log,
-  });
+  const latency = onlyIndex
+    ? []
+    : await runLatencySuite(fullScenarios(settings.seed, settings.sizes), {
+        ...settings,
+        servers: ['baseline', 'extender', 'naive'],
+        ...(values.profile ? { profile: { kinds: ['baseline', 'extender'], dir: join(TMP_DIR, 'profiles') } } : {}),
+        log,
+      });
 
-  log(`[micro] in-process cost of one call at ${TARGET_SIZE} nodes`);
-  const breakdown = await measureVerbBreakdown(clusterSpec(TARGET_SIZE, settings.seed));
+  let breakdown: VerbBreakdown | undefined;
+  if (!onlyIndex) {
+    log(`[micro] in-process cost of one call at ${TARGET_SIZE} nodes`);
+    breakdown = await measureVerbBreakdown(clusterSpec(TARGET_SIZE, settings.seed));
+  }
 
   let index: IndexResults | undefined;
   if (!values['skip-index']) {
@@ -69,13 +79,18 @@ async function main(): Promise<void> {
     const memory = await measureMemory(snapshot.path);
     log(`[index] RSS after GC ${(memory.after.rss / 1e6).toFixed(0)} MB; measuring start-up`);
     const startup = await measureStartup(snapshot.path, bounded(values['startup-runs'], 1, 10));
-    log(`[index] ready in ${Math.round(startup.medianMs)} ms (median), peak RSS ${(startup.peakRssBytes / 1e6).toFixed(0)} MB`);
-    index = { snapshot, events, memory, startup };
+    log(`[index] ready in ${Math.round(startup.medianMs)} ms (median), peak RSS ${(startup.peakRssBytes / 1e6).toFixed(0)} MB; measuring through list and watch`);
+    const watch = await measureWatchMemory(cluster, join(TMP_DIR, 'fake-api-kubeconfig.json'));
+    log(
+      `[index] watch path: fake API server built in ${Math.round(watch.apiServerLoadMs)} ms; extender ready in ${Math.round(watch.readyMs)} ms, ` +
+        `RSS after GC ${(watch.after.rss / 1e6).toFixed(0)} MB, heap used ${(watch.after.heapUsed / 1e6).toFixed(0)} MB, peak RSS ${(watch.peakRssBytes / 1e6).toFixed(0)} MB`,
+    );
+    index = { snapshot, events, memory, startup, watch };
   }
 
   env.loadavgAtEnd = loadavg();
   const report = {
-    kind: 'full' as const,
+    kind: onlyIndex ? ('index' as const) : ('full' as const),
     startedAt,
     finishedAt: new Date().toISOString(),
     environment: env,
@@ -85,7 +100,7 @@ async function main(): Promise<void> {
     breakdown,
     index,
   };
-  const files = writeReport(report, RESULTS_DIR, 'latest');
+  const files = onlyIndex ? writeReport(report, TMP_DIR, 'index') : writeReport(report, RESULTS_DIR, 'latest');
   for (const t of report.targets) log(`${t.pass ? 'pass' : 'FAIL'}  ${t.what}: ${t.value.toFixed(3)} (${t.bar})`);
   log(`wrote ${files.join(', ')}`);
 }

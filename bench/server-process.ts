@@ -1,12 +1,15 @@
-/** Parent side of server-child.ts: start a server under test in its own process, stop it. */
+/**
+ * Parent side of the bench's server processes: start one (a server under test from
+ * server-child.ts, or the fake API server of fake-api-child.ts), wait until it listens, stop it.
+ */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSpec } from './cluster-generator.js';
 import type { ChildReady, ServerKind } from './server-child.js';
 
-export interface ServerProcess {
-  readonly kind: ServerKind;
+/** A child process serving the synthetic cluster on a loopback port. */
+export interface ListeningChild {
   readonly url: string;
   readonly pid: number;
   readonly pods: number;
@@ -14,19 +17,36 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
+export interface ServerProcess extends ListeningChild {
+  readonly kind: ServerKind;
+}
+
+const SERVER_CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
+const FAKE_API_CHILD = fileURLToPath(new URL('./fake-api-child.js', import.meta.url));
 /** Building a 150,000-pod cluster takes seconds; this bounds a child that never answers. */
 const START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 /** `profileDir`: write a CPU profile of the serving phase there when the server stops. */
 export async function startServer(kind: ServerKind, cluster: ClusterSpec, profileDir?: string): Promise<ServerProcess> {
-  const args = ['--kind', kind, '--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed)];
+  const args = ['--kind', kind, ...clusterArgs(cluster)];
   if (profileDir) args.push('--profile-dir', profileDir);
-  const child = fork(CHILD, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = await waitForReady(child, kind);
+  return { kind, ...(await startListeningChild(SERVER_CHILD, args, `${kind} server`)) };
+}
+
+/** The cluster behind a list/watch API (the tests' fake API server), in a process of its own. */
+export function startFakeApiServer(cluster: ClusterSpec): Promise<ListeningChild> {
+  return startListeningChild(FAKE_API_CHILD, clusterArgs(cluster), 'fake API server');
+}
+
+function clusterArgs(cluster: ClusterSpec): string[] {
+  return ['--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed)];
+}
+
+async function startListeningChild(entry: string, args: string[], name: string): Promise<ListeningChild> {
+  const child = fork(entry, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await waitForReady(child, name);
   return {
-    kind,
     url: `http://127.0.0.1:${ready.port}`,
     pid: child.pid ?? -1,
     pods: ready.pods,
@@ -35,11 +55,11 @@ export async function startServer(kind: ServerKind, cluster: ClusterSpec, profil
   };
 }
 
-function waitForReady(child: ChildProcess, kind: ServerKind): Promise<ChildReady> {
+function waitForReady(child: ChildProcess, name: string): Promise<ChildReady> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${kind} server did not start within ${START_TIMEOUT_MS / 1000} s`));
+      reject(new Error(`${name} did not start within ${START_TIMEOUT_MS / 1000} s`));
     }, START_TIMEOUT_MS);
     child.once('message', (message: ChildReady) => {
       clearTimeout(timer);
@@ -47,7 +67,7 @@ function waitForReady(child: ChildProcess, kind: ServerKind): Promise<ChildReady
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${kind} server exited with code ${String(code)} before listening`));
+      reject(new Error(`${name} exited with code ${String(code)} before listening`));
     });
   });
 }
