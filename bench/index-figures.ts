@@ -64,12 +64,15 @@ export function measureMemory(snapshot: string): Promise<MemoryFigures> {
  * fake API server serving `cluster` in another process (its memory is not the extender's),
  * found through a kubeconfig written to `kubeconfigPath`.
  */
+/** The heap limit deploy/scheduler-config/deployment.yaml gives the extender: the watch path must fit in it. */
+const DEPLOYMENT_HEAP_LIMIT = '--max-old-space-size=768';
+
 export async function measureWatchMemory(cluster: ClusterSpec, kubeconfigPath: string): Promise<WatchPathFigures> {
   const api = await startFakeApiServer(cluster);
   try {
     mkdirSync(dirname(kubeconfigPath), { recursive: true });
     writeFileSync(kubeconfigPath, kubeConfigFor(api.url).exportConfig());
-    const figures = await runChild<WatchMemoryFigures>(INDEX_CHILD, ['--mode', 'watch-rss', '--kubeconfig', kubeconfigPath], ['--expose-gc']);
+    const figures = await runChild<WatchMemoryFigures>(INDEX_CHILD, ['--mode', 'watch-rss', '--kubeconfig', kubeconfigPath], ['--expose-gc', DEPLOYMENT_HEAP_LIMIT]);
     if (figures.pods !== api.pods) throw new Error(`the watched index holds ${figures.pods} pods, the API server ${api.pods}`);
     return { ...figures, apiServerLoadMs: api.loadMs };
   } finally {

@@ -212,10 +212,12 @@ describe("the extender's reflectors list in pages", () => {
     const held = new Map<string, string | undefined>();
     let reconciled: string[] = [];
     let pages = 0;
+    const heldBeforePage: number[] = [];
     const reflector = new Reflector<V1Pod>({
       kubeConfig: kubeConfigFor(server.url),
       path: '/api/v1/pods',
       list: async ({ limit, continueToken }) => {
+        heldBeforePage.push(held.size);
         const page = await api.listPodForAllNamespaces({ limit, _continue: continueToken });
         pages++;
         // Between pages: delete a pod already listed and one not yet, update one, add one.
@@ -231,10 +233,9 @@ describe("the extender's reflectors list in pages", () => {
       handlers: {
         upsert: (p) => held.set(keyOf(p), p.metadata?.resourceVersion),
         remove: (p) => held.delete(keyOf(p)),
-        reconcile: (items) => {
-          reconciled = items.map(keyOf);
-          const present = new Set(reconciled);
-          for (const key of held.keys()) if (!present.has(key)) held.delete(key);
+        reconcile: (listed) => {
+          reconciled = [...listed];
+          for (const key of held.keys()) if (!listed.has(key)) held.delete(key);
         },
       },
       delay: async () => undefined,
@@ -244,6 +245,8 @@ describe("the extender's reflectors list in pages", () => {
 
     await waitFor(() => reflector.synced, 'initial list');
     expect(pages).toBe(5);
+    // Each page was applied before the next was asked for: the list is never held whole.
+    expect(heldBeforePage).toEqual([0, 500, 1000, 1500, 2000]);
     // The relist saw one consistent state: every pod of the start, none created meanwhile.
     expect(new Set(reconciled)).toEqual(atStart);
     expect(reconciled).toHaveLength(PODS);
@@ -269,9 +272,8 @@ describe("the extender's reflectors list in pages", () => {
       handlers: {
         upsert: (p) => held.add(keyOf(p)),
         remove: (p) => held.delete(keyOf(p)),
-        reconcile: (items) => {
-          const present = new Set(items.map(keyOf));
-          for (const key of held) if (!present.has(key)) held.delete(key);
+        reconcile: (listed) => {
+          for (const key of held) if (!listed.has(key)) held.delete(key);
         },
       },
       delay: async () => undefined,

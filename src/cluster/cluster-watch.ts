@@ -58,19 +58,18 @@ export class ClusterWatch implements Readiness {
       namespaces: reflector<KubeNamespace>('namespaces', '/api/v1/namespaces', (p) => api.listNamespace({ limit: p.limit, _continue: p.continueToken }), {
         upsert: (ns) => index().upsertNamespace(ns),
         remove: (ns) => ns.metadata?.name && index().deleteNamespace(ns.metadata.name),
-        reconcile: (items) => removeMissing(index().namespaceNames(), items.map((ns) => ns.metadata?.name), (name) => index().deleteNamespace(name)),
+        reconcile: (listed) => removeMissing(index().namespaceNames(), listed, (name) => index().deleteNamespace(name)),
       }),
       nodes: reflector<KubeNode>('nodes', '/api/v1/nodes', (p) => api.listNode({ limit: p.limit, _continue: p.continueToken }), {
         upsert: (node) => index().upsertNode(node),
         remove: (node) => node.metadata?.name && index().deleteNode(node.metadata.name),
-        reconcile: (items) => removeMissing(index().nodeNames(), items.map((n) => n.metadata?.name), (name) => index().deleteNode(name)),
+        reconcile: (listed) => removeMissing(index().nodeNames(), listed, (name) => index().deleteNode(name)),
       }),
       pods: reflector<KubePod>('pods', '/api/v1/pods', (p) => api.listPodForAllNamespaces({ limit: p.limit, _continue: p.continueToken }), {
         upsert: (pod) => index().upsertPod(pod),
         remove: (pod) => pod.metadata?.namespace && pod.metadata.name && index().deletePod(pod.metadata.namespace, pod.metadata.name),
-        reconcile: (items) => {
-          const present = new Set(items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`));
-          for (const ref of index().podRefs()) if (!present.has(`${ref.namespace}/${ref.name}`)) index().deletePod(ref.namespace, ref.name);
+        reconcile: (listed) => {
+          for (const ref of index().podRefs()) if (!listed.has(`${ref.namespace}/${ref.name}`)) index().deletePod(ref.namespace, ref.name);
         },
       }),
     };
@@ -99,9 +98,8 @@ export class ClusterWatch implements Readiness {
   }
 }
 
-function removeMissing(known: string[], present: Array<string | undefined>, remove: (name: string) => void): void {
-  const keep = new Set(present);
-  for (const name of known) if (!keep.has(name)) remove(name);
+function removeMissing(known: string[], listed: ReadonlySet<string>, remove: (name: string) => void): void {
+  for (const name of known) if (!listed.has(name)) remove(name);
 }
 
 /** Watch metrics, registered once per registry: a policy reload may start a second ClusterWatch. */

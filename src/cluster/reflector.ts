@@ -15,8 +15,11 @@ export interface ListPage<T> {
 export interface ReflectorHandlers<T> {
   upsert(obj: T): void;
   remove(obj: T): void;
-  /** After a (re)list: everything the index holds of this kind that is not in `items` is gone. */
-  reconcile(items: readonly T[]): void;
+  /**
+   * After a (re)list: everything the index holds of this kind whose key (`namespace/name`, or
+   * `name` for cluster-scoped kinds; see objectKey) is not in `listed` is gone.
+   */
+  reconcile(listed: ReadonlySet<string>): void;
 }
 
 export interface ReflectorEvents {
@@ -37,13 +40,19 @@ export interface ReflectorOptions<T> {
   readonly events?: ReflectorEvents;
   readonly delay?: DelayFn;
   readonly now?: () => number;
-  /** Items per list page: bounds the memory a relist of 150,000 pods takes. */
+  /** Items per list page: each page is applied as it arrives, so this bounds what a relist holds. */
   readonly pageSize?: number;
   /** Server-side watch timeout; the watch is renewed from its resourceVersion afterwards. */
   readonly watchTimeoutSeconds?: number;
 }
 
 type WatchOutcome = 'ended' | 'expired';
+
+/** `namespace/name`, or `name` for cluster-scoped objects. */
+export function objectKey(obj: Listed): string {
+  const name = obj.metadata?.name ?? '';
+  return obj.metadata?.namespace ? `${obj.metadata.namespace}/${name}` : name;
+}
 
 /** What readiness and metrics read of a running reflector. */
 export interface ReflectorHandle {
@@ -142,18 +151,27 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
     });
   }
 
+  /**
+   * Lists every page and applies each as it arrives, keeping only the keys for the final
+   * reconcile: holding all 150,000 pods as client objects until the end took over 1 GB and
+   * ran the Deployment's heap limit out. During a relist after 410 the index keeps serving,
+   * with each object at its old or its new state, as while watch events arrive; objects
+   * deleted meanwhile go at the end.
+   */
   private async relist(): Promise<void> {
-    const items: T[] = [];
+    const listed = new Set<string>();
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
     do {
       const page = await this.unlessStopped(this.options.list({ limit: this.options.pageSize ?? 500, continueToken }));
-      items.push(...page.items);
+      for (const item of page.items) {
+        listed.add(objectKey(item));
+        this.options.handlers.upsert(item);
+      }
       resourceVersion ??= page.metadata?.resourceVersion;
       continueToken = page.metadata?._continue ?? page.metadata?.continue ?? undefined;
     } while (continueToken);
-    this.options.handlers.reconcile(items);
-    for (const item of items) this.options.handlers.upsert(item);
+    this.options.handlers.reconcile(listed);
     this.resourceVersion = resourceVersion ?? '0';
     this.synced = true;
     this.lastHealthyAt = this.now();

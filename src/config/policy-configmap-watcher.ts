@@ -43,9 +43,9 @@ export class PolicyConfigMapWatcher {
       handlers: {
         upsert: (cm) => void offer(offerOf(cm)),
         remove: () => void offer(gone),
-        reconcile: (items) => {
+        reconcile: (listed) => {
           this.seen = true;
-          if (items.length === 0) void offer(gone);
+          if (listed.size === 0) void offer(gone);
         },
       },
       delay,
