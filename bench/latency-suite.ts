@@ -8,6 +8,7 @@
 import { checkAnswers, type AnswerCheck } from './answer-check.js';
 import { planCluster } from './cluster-generator.js';
 import { runLoad, type LoadResult } from './load.js';
+import { waitUntilIdle } from './proc-status.js';
 import { requestBodies } from './request-bodies.js';
 import type { Scenario } from './scenarios.js';
 import type { ServerKind } from './server-child.js';
@@ -131,6 +132,7 @@ async function measure(
     const order = round % 2 === 0 ? active : [...active].reverse();
     const results: Partial<Record<ServerKind, LoadResult>> = {};
     for (const server of order) {
+      await waitUntilIdle(servers.map((s) => s.pid));
       const result = await runLoad(optionsFor(server, settings.durationSeconds));
       results[server.kind] = result;
       settings.log(

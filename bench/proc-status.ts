@@ -7,3 +7,29 @@ export function procStatusBytes(pid: number | 'self', field: 'VmRSS' | 'VmHWM'):
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   return match ? Number(match[1]) * 1024 : Number.NaN;
 }
+
+/** CPU time (user + system) the process has used, in clock ticks (`/proc/PID/stat` utime + stime). */
+export function procCpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Resolves once none of the processes used CPU over the last `quietMs` (or after `maxMs`): a
+ * server still collecting garbage after its run (the naive scan above all, with a heap of
+ * 150,000 pods) must not take CPU from the next server's run on a 2-core machine.
+ */
+export async function waitUntilIdle(pids: readonly number[], quietMs = 300, maxMs = 10_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  const total = () => pids.reduce((sum, pid) => sum + procCpuTicks(pid), 0);
+  let before = total();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = total();
+    // One tick (10 ms) of slack: timers and the odd idle-time task.
+    if (now - before <= 1) return;
+    before = now;
+  }
+}

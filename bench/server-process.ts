@@ -44,7 +44,8 @@ function clusterArgs(cluster: ClusterSpec): string[] {
 }
 
 async function startListeningChild(entry: string, args: string[], name: string): Promise<ListeningChild> {
-  const child = fork(entry, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_TRACE_GC=1 prints each child's garbage collections (V8 --trace-gc) to the bench's output.
+  const child = fork(entry, args, { execArgv: ['--expose-gc', ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await waitForReady(child, name);
   return {
     url: `http://127.0.0.1:${ready.port}`,
