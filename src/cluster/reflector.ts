@@ -49,7 +49,7 @@ export interface ReflectorOptions<T> {
 type WatchOutcome = 'ended' | 'expired';
 
 /** `namespace/name`, or `name` for cluster-scoped objects. */
-export function objectKey(obj: Listed): string {
+function objectKey(obj: Listed): string {
   const name = obj.metadata?.name ?? '';
   return obj.metadata?.namespace ? `${obj.metadata.namespace}/${name}` : name;
 }
