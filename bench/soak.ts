@@ -13,13 +13,18 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { FakeApiServer } from '../test/support/fake-api-server.js';
 import { EXTENDER_MAIN, RESULTS_DIR } from './bench-paths.js';
 import { bounded } from './cli-args.js';
+import { procCpuTicks } from './proc-status.js';
 const DURATION_S = bounded(argument('--duration') ?? process.env.SOAK_SECONDS ?? '600', 10, 24 * 3600);
 const WINDOW_S = Math.max(5, Math.min(60, DURATION_S / 10));
 const NODES = 200;
 const LIVE_PODS = 2000;
+const HISTORY_SIZE = 50_000;
+/** Linux's USER_HZ: /proc/PID/stat counts CPU time in hundredths of a second. */
+const CLOCK_TICK_MS = 10;
 const TEAMS = ['a', 'b', 'c'];
 const PROFILES: Array<Array<{ name: string; value: string }>> = [
   [],
@@ -41,6 +46,10 @@ function random(): number {
 }
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
+/**
+ * One window of the soak. The extender figures and the soak figures (this process: load
+ * generator, fake API server and its event history) tell apart which side slows down.
+ */
 interface Window {
   at: number;
   requests: number;
@@ -48,10 +57,36 @@ interface Window {
   p50: number;
   p99: number;
   rssMb: number;
+  /** Extender: CPU time (user + system, all threads) per request, in microseconds. */
+  extCpuUsPerReq: number;
+  /** Extender: mean request duration by its own /metrics histogram, in milliseconds. */
+  extServerMs: number;
+  /** Soak process: CPU time (user + system, all threads) per request, in microseconds. */
+  soakCpuUsPerReq: number;
+  /** Soak process: event-loop utilisation over the window, 0-1. */
+  soakElu: number;
+  /** Soak process: time spent in garbage collection pauses over the window, in milliseconds. */
+  soakGcMs: number;
+  /** Soak process: V8 heap in use at the window's end, in MB. */
+  soakHeapMb: number;
+  /** Fake API server: change events held for watch resumption (every change bumps the RV once). */
+  historyEvents: number;
+}
+
+/** Sum and count of the extender's request-duration histogram over the scheduler verbs, from /metrics. */
+async function serverDurations(extender: string): Promise<{ sum: number; count: number }> {
+  const totals = { sum: 0, count: 0 };
+  try {
+    const text = await (await fetch(`${extender}/metrics`)).text();
+    for (const match of text.matchAll(/^sysctl_extender_request_duration_seconds_(sum|count)\{[^}]*verb="(?:filter|prioritize|bind)"[^}]*\} (\S+)$/gm)) totals[match[1] as 'sum' | 'count'] += Number(match[2]);
+  } catch {
+    // A missing figure, not a soak failure.
+  }
+  return totals;
 }
 
 async function main(): Promise<void> {
-  const api = new FakeApiServer({ historySize: 50_000 });
+  const api = new FakeApiServer({ historySize: HISTORY_SIZE });
   const { url } = await api.start();
   for (const team of TEAMS) api.create('namespaces', { metadata: { name: `team-${team}`, labels: { 'sysctl-extender.io/team': team } } });
   api.create('namespaces', { metadata: { name: 'shared-ns' } });
@@ -131,6 +166,20 @@ async function main(): Promise<void> {
       return 0;
     }
   };
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  /** Cumulative figures at the start of the window, to take differences from. */
+  const mark = async () => ({
+    extCpuMs: procCpuTicks(child.pid!) * CLOCK_TICK_MS,
+    server: await serverDurations(extender),
+    cpu: process.cpuUsage(),
+    elu: performance.eventLoopUtilization(),
+    gcMs,
+  });
+  let since = await mark();
   while (Date.now() - started < DURATION_S * 1000) {
     const target = pick(livePods.filter((_, i) => i % 7 === 0).slice(-50)) ?? newPod(false);
     const pod = api.get('pods', target.ns, target.name);
@@ -164,20 +213,43 @@ async function main(): Promise<void> {
     if (Date.now() - windowStart >= WINDOW_S * 1000) {
       latencies.sort((a, b) => a - b);
       const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-      windows.push({ at: Math.round((Date.now() - started) / 1000), requests: latencies.length, errors: windowErrors, p50: q(0.5), p99: q(0.99), rssMb: rss() });
-      console.log(JSON.stringify(windows.at(-1)));
+      const requests = latencies.length;
+      const now = await mark();
+      windows.push({
+        at: Math.round((Date.now() - started) / 1000),
+        requests,
+        errors: windowErrors,
+        p50: q(0.5),
+        p99: q(0.99),
+        rssMb: rss(),
+        extCpuUsPerReq: ((now.extCpuMs - since.extCpuMs) * 1000) / requests,
+        extServerMs: ((now.server.sum - since.server.sum) * 1000) / (now.server.count - since.server.count),
+        soakCpuUsPerReq: (now.cpu.user + now.cpu.system - since.cpu.user - since.cpu.system) / requests,
+        soakElu: performance.eventLoopUtilization(now.elu, since.elu).utilization,
+        soakGcMs: now.gcMs - since.gcMs,
+        soakHeapMb: process.memoryUsage().heapUsed / 2 ** 20,
+        historyEvents: Math.min(Number(api.resourceVersion), HISTORY_SIZE),
+      });
+      console.log(JSON.stringify(windows.at(-1), (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(3)) : value)));
+      since = now;
       latencies = [];
       windowErrors = 0;
       windowStart = Date.now();
     }
   }
   clearInterval(churn);
+  gcObserver.disconnect();
   child.kill('SIGTERM');
   await api.stop();
 
   // Medians of the first and last three windows: one noisy window on a shared machine is not drift.
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const edge = (ws: Window[]) => ({ p99: median(ws.map((w) => w.p99)), rssMb: median(ws.map((w) => w.rssMb)) });
+  const edge = (ws: Window[]) => ({
+    p99: median(ws.map((w) => w.p99)),
+    rssMb: median(ws.map((w) => w.rssMb)),
+    extCpuUsPerReq: median(ws.map((w) => w.extCpuUsPerReq)),
+    soakCpuUsPerReq: median(ws.map((w) => w.soakCpuUsPerReq)),
+  });
   const first = edge(windows.slice(0, 3));
   const last = edge(windows.slice(-3));
   const totalErrors = windows.reduce((sum, w) => sum + w.errors, 0);
@@ -189,12 +261,18 @@ async function main(): Promise<void> {
     firstErrors: errors,
     p99: { startMs: first.p99, endMs: last.p99, ratio: last.p99 / first.p99, basis: 'median of the first and of the last three windows' },
     rssMb: { start: first.rssMb, end: last.rssMb, max: Math.max(...windows.map((w) => w.rssMb)) },
+    cpuUsPerRequest: {
+      extender: { start: first.extCpuUsPerReq, end: last.extCpuUsPerReq },
+      soak: { start: first.soakCpuUsPerReq, end: last.soakCpuUsPerReq },
+      basis: 'median of the first and of the last three windows; soak = load generator + fake API server, one process',
+    },
     windows,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'soak.json'), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(
-    `soak ${DURATION_S}s: ${total} requests, ${churned} pod changes, ${totalErrors} errors; p99 ${first.p99.toFixed(2)} -> ${last.p99.toFixed(2)} ms; RSS ${first.rssMb.toFixed(0)} -> ${last.rssMb.toFixed(0)} MB (max ${summary.rssMb.max.toFixed(0)})`,
+    `soak ${DURATION_S}s: ${total} requests, ${churned} pod changes, ${totalErrors} errors; p99 ${first.p99.toFixed(2)} -> ${last.p99.toFixed(2)} ms; RSS ${first.rssMb.toFixed(0)} -> ${last.rssMb.toFixed(0)} MB (max ${summary.rssMb.max.toFixed(0)}); ` +
+      `CPU per request: extender ${first.extCpuUsPerReq.toFixed(0)} -> ${last.extCpuUsPerReq.toFixed(0)} us, soak ${first.soakCpuUsPerReq.toFixed(0)} -> ${last.soakCpuUsPerReq.toFixed(0)} us`,
   );
   const failed = totalErrors > 0 || summary.p99.ratio > 2 || last.rssMb - first.rssMb > 150;
   process.exit(failed ? 1 : 0);
