@@ -5,12 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { kubeConfigFor } from '../test/support/fake-api-server.js';
-import { EXTENDER_MAIN } from './bench-paths.js';
+import { parseAllDocuments } from 'yaml';
+import { BENCH_DIR, EXTENDER_MAIN } from './bench-paths.js';
 import { runChild } from './child-runner.js';
 import { writeSnapshotFile, type ClusterSpec } from './cluster-generator.js';
 import type { EventRates, MemoryFigures, WatchMemoryFigures } from './index-child.js';
@@ -59,20 +60,39 @@ export function measureMemory(snapshot: string): Promise<MemoryFigures> {
   return runChild<MemoryFigures>(INDEX_CHILD, ['--mode', 'rss', '--snapshot', snapshot], ['--expose-gc']);
 }
 
+/** The extender's NODE_OPTIONS in deploy/scheduler-config/deployment.yaml (its heap limit): the watch path must fit in it. */
+function deploymentNodeOptions(): string[] {
+  const manifest = readFileSync(join(BENCH_DIR, '..', 'deploy', 'scheduler-config', 'deployment.yaml'), 'utf8');
+  const deployment = parseAllDocuments(manifest).map((doc) => doc.toJS() as DeploymentLike).find((doc) => doc?.kind === 'Deployment');
+  // A native sidecar: the extender is an init container that keeps running.
+  const pod = deployment?.spec?.template?.spec;
+  const env = [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].find((c) => c.name === 'sysctl-extender')?.env ?? [];
+  const options = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  if (!options) throw new Error('the Deployment sets no NODE_OPTIONS for the sysctl-extender container');
+  return options.split(/\s+/);
+}
+
+interface DeploymentLike {
+  kind?: string;
+  spec?: { template?: { spec?: { initContainers?: ContainerLike[]; containers?: ContainerLike[] } } };
+}
+
+interface ContainerLike {
+  name?: string;
+  env?: Array<{ name?: string; value?: string }>;
+}
+
 /**
  * Memory and time to ready of the extender filling its index through list and watch, from the
  * fake API server serving `cluster` in another process (its memory is not the extender's),
  * found through a kubeconfig written to `kubeconfigPath`.
  */
-/** The heap limit deploy/scheduler-config/deployment.yaml gives the extender: the watch path must fit in it. */
-const DEPLOYMENT_HEAP_LIMIT = '--max-old-space-size=768';
-
 export async function measureWatchMemory(cluster: ClusterSpec, kubeconfigPath: string): Promise<WatchPathFigures> {
   const api = await startFakeApiServer(cluster);
   try {
     mkdirSync(dirname(kubeconfigPath), { recursive: true });
     writeFileSync(kubeconfigPath, kubeConfigFor(api.url).exportConfig());
-    const figures = await runChild<WatchMemoryFigures>(INDEX_CHILD, ['--mode', 'watch-rss', '--kubeconfig', kubeconfigPath], ['--expose-gc', DEPLOYMENT_HEAP_LIMIT]);
+    const figures = await runChild<WatchMemoryFigures>(INDEX_CHILD, ['--mode', 'watch-rss', '--kubeconfig', kubeconfigPath], ['--expose-gc', ...deploymentNodeOptions()]);
     if (figures.pods !== api.pods) throw new Error(`the watched index holds ${figures.pods} pods, the API server ${api.pods}`);
     return { ...figures, apiServerLoadMs: api.loadMs };
   } finally {
