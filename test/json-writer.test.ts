@@ -24,6 +24,13 @@ describe('JsonWriter', () => {
     expect(written.length).toBe(Buffer.byteLength(parts.join('')));
   });
 
+  it('writes a text longer than 64 kB, measured rather than estimated, whole', () => {
+    const long = `"${'ä名'.repeat(40_000)}"`;
+    const out = new JsonWriter(16);
+    out.char(0x5b).text(long).char(0x5d);
+    expect(text(out)).toBe(`[${long}]`);
+  });
+
   it('counts the bytes of characters outside the basic plane', () => {
     const out = new JsonWriter(0);
     out.text('"😀"'.repeat(100));

@@ -30,7 +30,7 @@ export class CandidateResolver {
   byNames(names: readonly string[]): NodeView[] {
     const generation = this.index.nodeSetGeneration;
     const last = this.last?.generation === generation ? this.last.views : undefined;
-    const offset = last && names.length > 0 ? indexOfName(last, names[0]!) : -1;
+    const offset = last && names.length > 0 ? last.findIndex((view) => view.name === names[0]) : -1;
     const views = new Array<NodeView>(names.length);
     for (let i = 0; i < names.length; i += 1) {
       const name = names[i]!;
@@ -59,11 +59,6 @@ export class CandidateResolver {
     }
     return this.index.viewWithProjection(projection);
   };
-}
-
-function indexOfName(views: readonly NodeView[], name: string): number {
-  for (let i = 0; i < views.length; i += 1) if (views[i]!.name === name) return i;
-  return -1;
 }
 
 /** Views for full Node objects (`Nodes` mode). */

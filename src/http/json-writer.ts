@@ -33,8 +33,9 @@ export class JsonWriter {
 
   /** Text that is already JSON (punctuation, keys, a stringified value). */
   text(json: string): this {
-    // A UTF-16 code unit never takes more than 3 bytes in UTF-8.
-    this.room(json.length * 3);
+    // A UTF-16 code unit never takes more than 3 bytes in UTF-8. Long text (echoed Node
+    // objects, megabytes) is measured instead, not to take a buffer three times its size.
+    this.room(json.length > 64 * 1024 ? Buffer.byteLength(json) : json.length * 3);
     this.at += this.buf.write(json, this.at, 'utf8');
     return this;
   }
