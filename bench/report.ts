@@ -221,6 +221,8 @@ function indexLines(index: IndexResults): string[] {
     `| RSS after GC, ${m.pods} pods / ${m.nodes} nodes loaded from the snapshot, settled (10 s idle), MB | ${mb(m.after.rss)} |`,
     `| of which V8 heap used / committed, MB | ${mb(m.after.heapUsed)} / ${mb(m.after.heapTotal)} |`,
     `| RSS after GC right after loading, MB | ${mb(m.afterLoad.rss)} |`,
+    // Committed far above used means the index is spread thin over pages the load left: every scavenge walks them.
+    `| of which V8 heap used / committed, MB | ${mb(m.afterLoad.heapUsed)} / ${mb(m.afterLoad.heapTotal)} |`,
     `| RSS after GC before loading (modules, empty extender), MB | ${mb(m.before.rss)} |`,
     `| V8 heap used by the loaded index (after minus before), MB | ${mb(m.after.heapUsed - m.before.heapUsed)} |`,
     `| snapshot read + JSON.parse, ms | ${fmt(m.readMs)} |`,
@@ -232,6 +234,7 @@ function indexLines(index: IndexResults): string[] {
     `| RSS after GC, ${w.pods} pods / ${w.nodes} nodes listed (pages of 500) and watched from a fake API server in another process, settled (10 s idle), MB | ${mb(w.after.rss)} |`,
     `| of which V8 heap used / committed, MB | ${mb(w.after.heapUsed)} / ${mb(w.after.heapTotal)} |`,
     `| RSS after GC right after the lists, MB | ${mb(w.afterLoad.rss)} |`,
+    `| of which V8 heap used / committed, MB | ${mb(w.afterLoad.heapUsed)} / ${mb(w.afterLoad.heapTotal)} |`,
     `| RSS after GC before the watches started (modules, empty extender), MB | ${mb(w.before.rss)} |`,
     `| peak RSS of that process (VmHWM), MB | ${mb(w.peakRssBytes)} |`,
     `| process start to every initial list applied (watch source ready), ms | ${fmt(w.readyMs)} |`,

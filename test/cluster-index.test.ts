@@ -105,6 +105,23 @@ describe('ClusterIndex updates', () => {
     expect(index.stats).toMatchObject({ nodes: 0, pods: 0, namespaces: 0 });
   });
 
+  it('finds a pod by UID through assumption, confirmation, replacement and deletion', () => {
+    const index = fresh();
+    index.upsertNode(node('n'));
+    const pending = index.projectPod(pod('ns', 'p', { uid: 'u1' }))!;
+    index.assumePod(pending, 'n');
+    expect(index.podByUid('u1')).toMatchObject({ nodeName: 'n', assumed: true });
+    index.confirmAssumedPod('ns', 'p', 'n');
+    expect(index.podByUid('u1')).toMatchObject({ nodeName: 'n', assumed: false });
+    expect(index.podByUid('u1')).toBe(index.pod('ns', 'p'));
+    // Deleted and created again under the same name: a new UID, the old one forgotten.
+    index.upsertPod(pod('ns', 'p', { uid: 'u2', node: 'n' }));
+    expect(index.podByUid('u1')).toBeUndefined();
+    expect(index.podByUid('u2')).toBe(index.pod('ns', 'p'));
+    index.deletePod('ns', 'p');
+    expect(index.podByUid('u2')).toBeUndefined();
+  });
+
   it('ends in the same state whatever order the same events arrive in', () => {
     const events = [
       () => ['node', node('n1', { sysctls: VMS })] as const,

@@ -1,5 +1,6 @@
 import type { Policy } from '../config/policy.js';
 import { SysctlClassifier } from './classify.js';
+import { detachedCopy, detachedCopyOf, SharedStrings } from './detached-string.js';
 import type { KubeNamespace, KubeNode, KubePod } from './kube-objects.js';
 import { projectNode, type NodeProjection } from './node-projection.js';
 import { projectPod, type PodProjection } from './pod-projection.js';
@@ -20,6 +21,7 @@ export interface NodeView {
 }
 
 class NodeState implements NodeView {
+  readonly name: string;
   projection: NodeProjection | undefined;
   occupants = 0;
   /** Every pod bound here, DaemonSet and finished ones too: the state is dropped at zero. */
@@ -30,9 +32,17 @@ class NodeState implements NodeView {
 
   readonly jsonName: Uint8Array;
 
-  constructor(readonly name: string) {
+  constructor(name: string) {
+    // Also the name every pod on the node keeps (see detached-string.ts).
+    this.name = detachedCopy(name);
     this.jsonName = Buffer.from(JSON.stringify(name));
   }
+}
+
+interface NamespaceEntry {
+  /** The name pods in the namespace keep, so that 150,000 pods share a few dozen strings. */
+  readonly name: string;
+  readonly team: string | undefined;
 }
 
 /**
@@ -44,12 +54,14 @@ class NodeState implements NodeView {
 export class ClusterIndex {
   readonly profiles = new ProfileTable();
   readonly classifier: SysctlClassifier;
-  private readonly namespaceTeams = new Map<string, string | undefined>();
+  private readonly namespaces = new Map<string, NamespaceEntry>();
+  /** A pod's team and a node's are compared for every candidate: one string per team. */
+  private readonly teamNames = new SharedStrings();
   private readonly nodes = new Map<string, NodeState>();
   private nodeGeneration = 0;
   private readonly pods = new Map<string, PodProjection>();
-  /** Pod key by UID: preemption names its victims by UID only. */
-  private readonly podKeysByUid = new Map<string, string>();
+  /** Preemption names its victims by UID only. */
+  private readonly podsByUid = new Map<string, PodProjection>();
 
   constructor(readonly policy: Policy) {
     this.classifier = new SysctlClassifier(policy.extraSafeSysctls.map(normalizeSysctlName));
@@ -58,7 +70,7 @@ export class ClusterIndex {
   get stats(): { namespaces: number; nodes: number; pods: number; profiles: number } {
     let nodes = 0;
     for (const state of this.nodes.values()) if (state.projection) nodes += 1;
-    return { namespaces: this.namespaceTeams.size, nodes, pods: this.pods.size, profiles: this.profiles.size };
+    return { namespaces: this.namespaces.size, nodes, pods: this.pods.size, profiles: this.profiles.size };
   }
 
   // --- namespaces -------------------------------------------------------------------------
@@ -67,21 +79,22 @@ export class ClusterIndex {
     const name = namespace.metadata?.name;
     if (typeof name !== 'string' || name === '') return false;
     const team = namespace.metadata?.labels?.[this.policy.keys.teamLabel];
-    this.namespaceTeams.set(name, typeof team === 'string' && team !== '' ? team : undefined);
+    const ownName = this.namespaces.get(name)?.name ?? detachedCopy(name);
+    this.namespaces.set(ownName, { name: ownName, team: typeof team === 'string' && team !== '' ? this.teamNames.get(team) : undefined });
     return true;
   }
 
   deleteNamespace(name: string): void {
-    this.namespaceTeams.delete(name);
+    this.namespaces.delete(name);
   }
 
   /** A pod's team comes from its namespace's label only: pods are written by users. */
   teamOfNamespace(namespace: string): string | undefined {
-    return this.namespaceTeams.get(namespace);
+    return this.namespaces.get(namespace)?.team;
   }
 
   hasNamespace(name: string): boolean {
-    return this.namespaceTeams.has(name);
+    return this.namespaces.has(name);
   }
 
   // --- nodes ------------------------------------------------------------------------------
@@ -90,7 +103,15 @@ export class ClusterIndex {
     const projection = this.projectNode(node);
     if (!projection) return false;
     const state = this.nodeState(projection.name);
-    state.projection = projection;
+    // Every field listed, in projectNode's order: one hidden class for stored and request-time projections.
+    state.projection = {
+      name: state.name,
+      resourceVersion: detachedCopyOf(projection.resourceVersion),
+      team: this.teamNames.getOptional(projection.team),
+      declaredId: projection.declaredId,
+      allowList: projection.allowList,
+      annotationProblem: detachedCopyOf(projection.annotationProblem),
+    };
     this.recomputeProfile(state);
     return true;
   }
@@ -161,7 +182,7 @@ export class ClusterIndex {
     const previous = this.pods.get(key);
     if (!previous) return;
     this.pods.delete(key);
-    if (previous.uid !== undefined) this.podKeysByUid.delete(previous.uid);
+    if (previous.uid !== undefined) this.podsByUid.delete(previous.uid);
     this.removeFromNode(previous);
   }
 
@@ -170,8 +191,7 @@ export class ClusterIndex {
   }
 
   podByUid(uid: string): PodProjection | undefined {
-    const key = this.podKeysByUid.get(uid);
-    return key === undefined ? undefined : this.pods.get(key);
+    return this.podsByUid.get(uid);
   }
 
   projectPod(pod: KubePod): PodProjection | undefined {
@@ -197,13 +217,16 @@ export class ClusterIndex {
   confirmAssumedPod(namespace: string, name: string, nodeName: string): void {
     const key = podKey(namespace, name);
     const current = this.pods.get(key);
-    if (current?.assumed && current.nodeName === nodeName) this.pods.set(key, { ...current, assumed: false });
+    if (!current?.assumed || current.nodeName !== nodeName) return;
+    const confirmed = { ...current, assumed: false };
+    this.pods.set(key, confirmed);
+    if (confirmed.uid !== undefined) this.podsByUid.set(confirmed.uid, confirmed);
   }
 
   // --- enumeration, for reconciling after a relist -----------------------------------------
 
   namespaceNames(): string[] {
-    return [...this.namespaceTeams.keys()];
+    return [...this.namespaces.keys()];
   }
 
   nodeNames(): string[] {
@@ -243,11 +266,35 @@ export class ClusterIndex {
   private replacePod(key: string, previous: PodProjection | undefined, next: PodProjection): void {
     if (previous) {
       this.removeFromNode(previous);
-      if (previous.uid !== undefined) this.podKeysByUid.delete(previous.uid);
+      if (previous.uid !== undefined) this.podsByUid.delete(previous.uid);
     }
-    this.pods.set(key, next);
-    if (next.uid !== undefined) this.podKeysByUid.set(next.uid, key);
-    this.addToNode(next);
+    const stored = this.storedPod(next, previous);
+    // A known key stays the Map's own; a new one is a flat copy, not pieces of the object's strings.
+    this.pods.set(previous ? key : detachedCopy(key), stored);
+    if (stored.uid !== undefined) this.podsByUid.set(stored.uid, stored);
+    this.addToNode(stored);
+  }
+
+  /**
+   * The projection as kept: no string of the object it was read from (see detached-string.ts).
+   * Names repeated on many pods are shared; a pod seen before keeps its own copies.
+   */
+  private storedPod(next: PodProjection, previous: PodProjection | undefined): PodProjection {
+    // Same key: same namespace and name.
+    const namespace = previous?.namespace ?? this.namespaces.get(next.namespace)?.name ?? detachedCopy(next.namespace);
+    // Every field listed, in projectPod's order: one hidden class for every projection.
+    return {
+      namespace,
+      name: previous?.name ?? detachedCopy(next.name),
+      uid: previous !== undefined && previous.uid === next.uid ? previous.uid : detachedCopyOf(next.uid),
+      nodeName: next.nodeName === undefined ? undefined : this.nodeState(next.nodeName).name,
+      occupiesNode: next.occupiesNode,
+      unsafeId: next.unsafeId,
+      nodeLevelId: next.nodeLevelId,
+      profileId: next.profileId,
+      problem: next.problem === previous?.problem ? previous?.problem : detachedCopyOf(next.problem),
+      assumed: next.assumed,
+    };
   }
 
   /**
@@ -262,7 +309,7 @@ export class ClusterIndex {
     let state = this.nodes.get(name);
     if (!state) {
       state = new NodeState(name);
-      this.nodes.set(name, state);
+      this.nodes.set(state.name, state);
       this.nodeGeneration += 1;
     }
     return state;
