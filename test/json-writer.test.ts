@@ -24,6 +24,19 @@ describe('JsonWriter', () => {
     expect(written.length).toBe(Buffer.byteLength(parts.join('')));
   });
 
+  it('writes object members with a comma between them, growing as they come', () => {
+    const out = new JsonWriter(1);
+    const members = Array.from({ length: 3_000 }, (_, i) => [`"n-${i}"`, i % 2 ? '"node is dedicated to another team"' : '"ü"'] as const);
+    out.char(0x7b);
+    members.forEach(([key, value], i) => out.member(i === 0, Buffer.from(key), Buffer.from(value)));
+    out.char(0x7d);
+    const answer = out.finish();
+    const parsed = JSON.parse(answer.bytes.toString('utf8')) as Record<string, string>;
+    answer.release();
+    expect(Object.keys(parsed)).toHaveLength(members.length);
+    expect(parsed).toEqual(Object.fromEntries(members.map(([k, v]) => [JSON.parse(k), JSON.parse(v)])));
+  });
+
   it('writes a text longer than 64 kB, measured rather than estimated, whole', () => {
     const long = `"${'ä名'.repeat(40_000)}"`;
     const out = new JsonWriter(16);

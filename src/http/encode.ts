@@ -2,7 +2,7 @@ import type { Verdicts } from '../filter/filter-nodes.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubeNode } from '../sysctl-index/kube-objects.js';
 import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
-import { CLOSE_BRACE, COLON, COMMA, JsonWriter, OPEN_BRACE, type WrittenJson } from './json-writer.js';
+import { CLOSE_BRACE, COMMA, JsonWriter, OPEN_BRACE, type WrittenJson } from './json-writer.js';
 import { RequestError } from './request-error.js';
 
 /*
@@ -51,9 +51,8 @@ function writeReasons(out: JsonWriter, views: readonly NodeView[], verdicts: Ver
   for (let i = 0; i < views.length; i += 1) {
     const rejection = verdicts[i];
     if (!rejection || rejection.unresolvable !== unresolvable) continue;
-    if (!first) out.char(COMMA);
+    out.member(first, jsonName(views[i]!), rejection.jsonReason);
     first = false;
-    out.bytes(jsonName(views[i]!)).char(COLON).bytes(rejection.jsonReason);
   }
   out.char(CLOSE_BRACE);
 }

@@ -24,6 +24,23 @@ export class JsonWriter {
     return this;
   }
 
+  /**
+   * `,"key":value` (no comma before the first member): an object member from two pieces of
+   * JSON bytes. One call per member of a 5,000-member answer, where four were a third of its cost.
+   */
+  member(first: boolean, key: Uint8Array, value: Uint8Array): this {
+    this.room(key.length + value.length + 2);
+    const buf = this.buf;
+    let at = this.at;
+    if (!first) buf[at++] = COMMA;
+    buf.set(key, at);
+    at += key.length;
+    buf[at++] = COLON;
+    buf.set(value, at);
+    this.at = at + value.length;
+    return this;
+  }
+
   /** One ASCII character of punctuation: `{`, `,`, `:`. */
   char(code: number): this {
     this.room(1);
@@ -88,8 +105,8 @@ const MAX_POOLED_BYTES = 4 * 1024 * 1024;
 const pool: Buffer[] = [];
 
 function takeScratch(bytes: number): Buffer {
-  const i = pool.findIndex((buf) => buf.length >= bytes);
-  if (i >= 0) return pool.splice(i, 1)[0]!;
+  // The most recently released fit first: its memory is the likeliest to be in cache still.
+  for (let i = pool.length - 1; i >= 0; i -= 1) if (pool[i]!.length >= bytes) return pool.splice(i, 1)[0]!;
   // Round up so that answers of slowly growing size reuse one buffer.
   return Buffer.allocUnsafeSlow(Math.min(2 ** Math.ceil(Math.log2(bytes)), Math.max(bytes, MAX_POOLED_BYTES)));
 }
