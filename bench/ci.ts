@@ -65,7 +65,12 @@ async function main(): Promise<number> {
 
   for (const g of latency) {
     const r = g.ratios.extender;
-    if (r) log(`${g.scenario.id}: extender/do-nothing throughput ${r.throughput.toFixed(2)}, p50 ${r.p50.toFixed(2)}, p99 ${r.p99.toFixed(2)}`);
+    if (r) {
+      log(
+        `${g.scenario.id}: extender/do-nothing throughput ${r.throughput.toFixed(2)}, p50 ${r.p50.toFixed(2)}, p99 ${r.p99.toFixed(2)}` +
+          ` (inside the servers: p50 ${r.serverP50.toFixed(2)}, p99 ${r.serverP99.toFixed(2)})`,
+      );
+    }
   }
   for (const t of targets) log(`${t.pass ? 'pass' : 'FAIL'}  ${t.what}: ${t.value.toFixed(3)} (${t.bar})`);
   log(`wrote ${files.join(', ')}`);

@@ -13,7 +13,7 @@ import { requestBodies } from './request-bodies.js';
 import type { Scenario } from './scenarios.js';
 import type { ServerKind } from './server-child.js';
 import { startServer, type ServerProcess } from './server-process.js';
-import { median } from './stats.js';
+import { median, sortedPercentile } from './stats.js';
 
 export interface SuiteSettings {
   readonly rounds: number;
@@ -32,12 +32,27 @@ export interface ServerFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly responses: number;
+  /** The same percentiles of the server's own time per request (ServerTimings). */
+  readonly serverP50Ms: number;
+  readonly serverP99Ms: number;
 }
 
 export interface Ratios {
   readonly throughput: number;
   readonly p50: number;
   readonly p99: number;
+  /**
+   * Of the server's own times: without what the load generator adds (a Node process too, whose
+   * garbage collection grows with the size of the answers it reads).
+   */
+  readonly serverP50: number;
+  readonly serverP99: number;
+}
+
+/** One run against one server: as the load generator saw it, and as the server timed itself. */
+export interface RunResult extends LoadResult {
+  readonly serverP50Ms: number;
+  readonly serverP99Ms: number;
 }
 
 export interface GroupResult {
@@ -45,7 +60,7 @@ export interface GroupResult {
   readonly connections: number;
   readonly bodyBytes: number;
   readonly check: AnswerCheck;
-  readonly rounds: Array<Partial<Record<ServerKind, LoadResult>>>;
+  readonly rounds: Array<Partial<Record<ServerKind, RunResult>>>;
   /** Per server, the median over rounds of each figure. */
   readonly medians: Partial<Record<ServerKind, ServerFigures>>;
   /** Per server, the median over rounds of its ratio to the do-nothing server of the same round. */
@@ -107,7 +122,7 @@ async function measure(
   connections: number,
   naiveCallMs: number,
   settings: SuiteSettings,
-): Promise<Array<Partial<Record<ServerKind, LoadResult>>>> {
+): Promise<Array<Partial<Record<ServerKind, RunResult>>>> {
   const path = `/${scenario.verb}`;
   const active = servers.filter((s) => !(s.kind === 'naive' && connections > 1 && naiveCallMs > NAIVE_ONE_CONNECTION_MS));
   const optionsFor = (server: ServerProcess, durationSeconds: number) => {
@@ -125,19 +140,24 @@ async function measure(
   // Warm-up: JIT, connection set-up, and the first large allocations (the slow naive server: its answer check).
   for (const server of active) {
     if (settings.warmupSeconds > 0 && !(server.kind === 'naive' && naiveCallMs > SLOW_CALL_MS)) await runLoad(optionsFor(server, settings.warmupSeconds));
+    await server.takeTimings();
   }
 
-  const rounds: Array<Partial<Record<ServerKind, LoadResult>>> = [];
+  const rounds: Array<Partial<Record<ServerKind, RunResult>>> = [];
   for (let round = 0; round < settings.rounds; round += 1) {
     const order = round % 2 === 0 ? active : [...active].reverse();
-    const results: Partial<Record<ServerKind, LoadResult>> = {};
+    const results: Partial<Record<ServerKind, RunResult>> = {};
     for (const server of order) {
       await waitUntilIdle(servers.map((s) => s.pid));
-      const result = await runLoad(optionsFor(server, settings.durationSeconds));
+      await server.takeTimings();
+      const load = await runLoad(optionsFor(server, settings.durationSeconds));
+      const own = (await server.takeTimings()).sort((a, b) => a - b);
+      const result: RunResult = { ...load, serverP50Ms: sortedPercentile(own, 0.5), serverP99Ms: sortedPercentile(own, 0.99) };
       results[server.kind] = result;
       settings.log(
         `  ${scenario.id} x${connections} round ${round + 1}/${settings.rounds} ${server.kind.padEnd(8)} ` +
           `${result.throughput.toFixed(1)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
+          `  (own p50 ${result.serverP50Ms.toFixed(2)}, p99 ${result.serverP99Ms.toFixed(2)})` +
           (result.errors > 0 ? `  ${result.errors} ERRORS` : ''),
       );
     }
@@ -151,18 +171,31 @@ function summarise(
   connections: number,
   bodyBytes: number,
   check: AnswerCheck,
-  rounds: Array<Partial<Record<ServerKind, LoadResult>>>,
+  rounds: Array<Partial<Record<ServerKind, RunResult>>>,
 ): GroupResult {
   const kinds = Object.keys(rounds[0] ?? {}) as ServerKind[];
   const medians: GroupResult['medians'] = {};
   const ratios: GroupResult['ratios'] = {};
   for (const kind of kinds) {
-    const of = (pick: (r: LoadResult) => number) => median(rounds.map((r) => (r[kind] ? pick(r[kind]) : Number.NaN)));
-    medians[kind] = { throughput: of((r) => r.throughput), p50Ms: of((r) => r.p50Ms), p99Ms: of((r) => r.p99Ms), responses: of((r) => r.responses) };
+    const of = (pick: (r: RunResult) => number) => median(rounds.map((r) => (r[kind] ? pick(r[kind]) : Number.NaN)));
+    medians[kind] = {
+      throughput: of((r) => r.throughput),
+      p50Ms: of((r) => r.p50Ms),
+      p99Ms: of((r) => r.p99Ms),
+      responses: of((r) => r.responses),
+      serverP50Ms: of((r) => r.serverP50Ms),
+      serverP99Ms: of((r) => r.serverP99Ms),
+    };
     if (kind === 'baseline') continue;
-    const ratio = (pick: (r: LoadResult) => number) =>
+    const ratio = (pick: (r: RunResult) => number) =>
       median(rounds.map((r) => (r[kind] && r.baseline ? pick(r[kind]) / pick(r.baseline) : Number.NaN)));
-    ratios[kind] = { throughput: ratio((r) => r.throughput), p50: ratio((r) => r.p50Ms), p99: ratio((r) => r.p99Ms) };
+    ratios[kind] = {
+      throughput: ratio((r) => r.throughput),
+      p50: ratio((r) => r.p50Ms),
+      p99: ratio((r) => r.p99Ms),
+      serverP50: ratio((r) => r.serverP50Ms),
+      serverP99: ratio((r) => r.serverP99Ms),
+    };
   }
   return { scenario, connections, bodyBytes, check, rounds, medians, ratios };
 }

@@ -2,11 +2,12 @@
  * Entry point of a server under test, run in its own process so that it never shares an event
  * loop with the load generator. It builds the synthetic cluster from the seed, listens on a
  * free loopback port, reports it over IPC, and exits on "stop" (which also flushes a
- * --cpu-prof profile) or when the parent goes away.
+ * --cpu-prof profile) or when the parent goes away. On "timings" it answers with the time
+ * each request took inside this process since the last such message (ServerTimings).
  *
  *   node server-child.js --kind extender|baseline|naive --nodes N --pods-per-node P --seed S [--profile-dir DIR]
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { applyList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
@@ -27,6 +28,15 @@ export interface ChildReady {
   /** Pods the server holds, to check the cluster arrived whole. */
   readonly pods: number;
   readonly loadMs: number;
+}
+
+/**
+ * Milliseconds from a request's headers arriving to its answer's last byte handed to the
+ * kernel, per request: what the server itself took, without the load generator's share.
+ */
+export interface ServerTimings {
+  readonly type: 'timings';
+  readonly durationsMs: number[];
 }
 
 async function main(): Promise<void> {
@@ -73,7 +83,12 @@ async function main(): Promise<void> {
   const profileDir = values['profile-dir'];
   const stopProfile = profileDir ? await startServingProfile(profileDir, values.kind) : undefined;
   let requests = 0;
-  server.on('request', () => (requests += 1));
+  let durationsMs: number[] = [];
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    requests += 1;
+    const start = process.hrtime.bigint();
+    res.once('finish', () => durationsMs.push(Number(process.hrtime.bigint() - start) / 1e6));
+  });
   const ready: ChildReady = { type: 'listening', port, pods, loadMs: performance.now() - started };
   process.send?.(ready);
 
@@ -88,6 +103,11 @@ async function main(): Promise<void> {
   };
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'stop') void exit();
+    if (message?.type === 'timings') {
+      const timings: ServerTimings = { type: 'timings', durationsMs };
+      durationsMs = [];
+      process.send?.(timings);
+    }
   });
   process.on('disconnect', () => void exit());
 }

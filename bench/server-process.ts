@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSpec } from './cluster-generator.js';
-import type { ChildReady, ServerKind } from './server-child.js';
+import type { ChildReady, ServerKind, ServerTimings } from './server-child.js';
 
 /** A child process serving the synthetic cluster on a loopback port. */
 export interface ListeningChild {
@@ -19,6 +19,8 @@ export interface ListeningChild {
 
 export interface ServerProcess extends ListeningChild {
   readonly kind: ServerKind;
+  /** The server's own time per request since the last call, ms (see ServerTimings). */
+  takeTimings(): Promise<number[]>;
 }
 
 const SERVER_CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
@@ -31,19 +33,36 @@ const STOP_TIMEOUT_MS = 15_000;
 export async function startServer(kind: ServerKind, cluster: ClusterSpec, profileDir?: string): Promise<ServerProcess> {
   const args = ['--kind', kind, ...clusterArgs(cluster)];
   if (profileDir) args.push('--profile-dir', profileDir);
-  return { kind, ...(await startListeningChild(SERVER_CHILD, args, `${kind} server`)) };
+  const { child, ...listening } = await startListeningChild(SERVER_CHILD, args, `${kind} server`);
+  return { kind, ...listening, takeTimings: () => askTimings(child) };
+}
+
+function askTimings(child: ChildProcess): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: ServerTimings) => {
+      if (message?.type !== 'timings') return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message.durationsMs);
+    };
+    const onExit = () => reject(new Error('server exited before reporting its timings'));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send({ type: 'timings' });
+  });
 }
 
 /** The cluster behind a list/watch API (the tests' fake API server), in a process of its own. */
-export function startFakeApiServer(cluster: ClusterSpec): Promise<ListeningChild> {
-  return startListeningChild(FAKE_API_CHILD, clusterArgs(cluster), 'fake API server');
+export async function startFakeApiServer(cluster: ClusterSpec): Promise<ListeningChild> {
+  const { child: _child, ...listening } = await startListeningChild(FAKE_API_CHILD, clusterArgs(cluster), 'fake API server');
+  return listening;
 }
 
 function clusterArgs(cluster: ClusterSpec): string[] {
   return ['--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed)];
 }
 
-async function startListeningChild(entry: string, args: string[], name: string): Promise<ListeningChild> {
+async function startListeningChild(entry: string, args: string[], name: string): Promise<ListeningChild & { child: ChildProcess }> {
   // BENCH_TRACE_GC=1 prints each child's garbage collections (V8 --trace-gc) to the bench's output.
   const child = fork(entry, args, { execArgv: ['--expose-gc', ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await waitForReady(child, name);
@@ -53,6 +72,7 @@ async function startListeningChild(entry: string, args: string[], name: string):
     pods: ready.pods,
     loadMs: ready.loadMs,
     stop: () => stopChild(child),
+    child,
   };
 }
 
