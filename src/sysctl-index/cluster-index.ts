@@ -268,9 +268,10 @@ export class ClusterIndex {
       this.removeFromNode(previous);
       if (previous.uid !== undefined) this.podsByUid.delete(previous.uid);
     }
-    const stored = this.storedPod(next, previous);
     // A known key stays the Map's own; a new one is a flat copy, not pieces of the object's strings.
-    this.pods.set(previous ? key : detachedCopy(key), stored);
+    const ownKey = previous ? key : detachedCopy(key);
+    const stored = this.storedPod(next, previous, ownKey);
+    this.pods.set(ownKey, stored);
     if (stored.uid !== undefined) this.podsByUid.set(stored.uid, stored);
     this.addToNode(stored);
   }
@@ -279,13 +280,14 @@ export class ClusterIndex {
    * The projection as kept: no string of the object it was read from (see detached-string.ts).
    * Names repeated on many pods are shared; a pod seen before keeps its own copies.
    */
-  private storedPod(next: PodProjection, previous: PodProjection | undefined): PodProjection {
+  private storedPod(next: PodProjection, previous: PodProjection | undefined, ownKey: string): PodProjection {
     // Same key: same namespace and name.
     const namespace = previous?.namespace ?? this.namespaces.get(next.namespace)?.name ?? detachedCopy(next.namespace);
     // Every field listed, in projectPod's order: one hidden class for every projection.
     return {
       namespace,
-      name: previous?.name ?? detachedCopy(next.name),
+      // The name is the copied key's tail (a namespace has no '/'): one copy less per new pod.
+      name: previous?.name ?? ownKey.slice(next.namespace.length + 1),
       uid: previous !== undefined && previous.uid === next.uid ? previous.uid : detachedCopyOf(next.uid),
       nodeName: next.nodeName === undefined ? undefined : this.nodeState(next.nodeName).name,
       occupiesNode: next.occupiesNode,
