@@ -5,7 +5,7 @@
  * --max-ratio (default 2.0; the SPEC target is 1.5), or when any call failed. Ratios only: no
  * absolute time decides, since CI machines differ.
  *
- *   node bench/.build/bench/ci.js [--rounds 5] [--duration 2] [--max-ratio 2] [--verbs filter,prioritize]
+ *   node bench/.build/bench/ci.js [--rounds 7] [--duration 2] [--max-ratio 2] [--verbs filter,prioritize]
  *       [--breakdown] [--profile]
  *
  * --breakdown adds the in-process cost of one call by phase to the report (about 15 s more).
@@ -28,7 +28,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '7' },
       duration: { type: 'string', default: '2' },
       warmup: { type: 'string', default: '1' },
       'max-ratio': { type: 'string', default: '2' },
