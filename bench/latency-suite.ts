@@ -8,7 +8,7 @@
 import { checkAnswers, type AnswerCheck } from './answer-check.js';
 import { planCluster } from './cluster-generator.js';
 import { runLoad, type LoadResult } from './load.js';
-import { waitUntilIdle } from './proc-status.js';
+import { waitUntilIdle, waitUntilMachineQuiet } from './proc-status.js';
 import { requestBodies } from './request-bodies.js';
 import { isTargetScenario, type Scenario } from './scenarios.js';
 import type { ServerKind } from './server-child.js';
@@ -86,6 +86,7 @@ export async function runLatencySuite(scenarios: readonly Scenario[], settings: 
     settings.log(`[${cluster.nodes} nodes] starting ${settings.servers.join(', ')} (${cluster.nodes * cluster.podsPerNode} pods)`);
     const servers = await startAll(settings, cluster);
     try {
+      settings.log(`  machine quiet after ${await waitUntilMachineQuiet()} ms`);
       const plan = planCluster(cluster);
       for (const scenario of group) {
         const bodies = requestBodies(plan, scenario.mode, scenario.share);
