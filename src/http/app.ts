@@ -140,16 +140,11 @@ function finish(app: express.Express, knownPaths: ReadonlyMap<string, string>, l
 
 /** Writes the answer as is: express's res.send would copy it into a Buffer first. */
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (body instanceof WrittenJson) {
-    const bytes = body.bytes;
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
-    // 'finish': the bytes are with the operating system and the buffer may serve the next answer.
-    res.end(bytes, () => body.release());
-    return;
-  }
-  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  const written = body instanceof WrittenJson ? body : undefined;
+  const bytes = written ? written.bytes : Buffer.from(JSON.stringify(body), 'utf8');
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
-  res.end(bytes);
+  // 'finish': the bytes are with the operating system and a pooled buffer may serve the next answer.
+  res.end(bytes, () => written?.release());
 }
 
 function timeRequests(metrics: ExtenderMetrics) {
