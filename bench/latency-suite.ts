@@ -146,7 +146,6 @@ async function measure(
   // Warm-up: JIT, connection set-up, and the first large allocations (the slow naive server: its answer check).
   for (const server of active) {
     if (settings.warmupSeconds > 0 && !(server.kind === 'naive' && naiveCallMs > SLOW_CALL_MS)) await runLoad(optionsFor(server, settings.warmupSeconds));
-    await server.takeTimings();
   }
 
   const rounds: Array<Partial<Record<ServerKind, RunResult>>> = [];
@@ -156,6 +155,7 @@ async function measure(
     const results: Partial<Record<ServerKind, RunResult>> = {};
     for (const server of order) {
       await waitUntilIdle(servers.map((s) => s.pid));
+      // Drop what the server timed before this run (answer checks, warm-up).
       await server.takeTimings();
       const load = await runLoad(optionsFor(server, settings.durationSeconds));
       const own = (await server.takeTimings()).sort((a, b) => a - b);

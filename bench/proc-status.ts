@@ -17,21 +17,33 @@ export function procCpuTicks(pid: number): number {
 }
 
 /**
+ * Samples every `windowMs` until `windowWasQuiet` says the window just ended was quiet, or
+ * `maxMs` have passed; resolves with the time waited.
+ */
+async function waitForQuietWindow(windowMs: number, maxMs: number, windowWasQuiet: () => boolean): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    if (windowWasQuiet()) break;
+  }
+  return Date.now() - started;
+}
+
+/**
  * Resolves once none of the processes used CPU over the last `quietMs` (or after `maxMs`): a
  * server still collecting garbage after its run (the naive scan above all, with a heap of
  * 150,000 pods) must not take CPU from the next server's run on a 2-core machine.
  */
-export async function waitUntilIdle(pids: readonly number[], quietMs = 300, maxMs = 10_000): Promise<void> {
-  const deadline = Date.now() + maxMs;
+export function waitUntilIdle(pids: readonly number[], quietMs = 300, maxMs = 10_000): Promise<number> {
   const total = () => pids.reduce((sum, pid) => sum + procCpuTicks(pid), 0);
   let before = total();
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  return waitForQuietWindow(quietMs, maxMs, () => {
     const now = total();
     // One tick (10 ms) of slack: timers and the odd idle-time task.
-    if (now - before <= 1) return;
+    const quiet = now - before <= 1;
     before = now;
-  }
+    return quiet;
+  });
 }
 
 /** Busy and total jiffies of all CPUs since boot (`/proc/stat`); iowait counts as idle. */
@@ -46,15 +58,13 @@ function machineTicks(): { busy: number; total: number } {
  * after `maxMs`), with the time waited. Right after the test suite, bench:ci's filter ratios
  * were worse than when it ran alone, and waitUntilIdle watches the servers only.
  */
-export async function waitUntilMachineQuiet(maxBusyShare = 0.15, windowMs = 1000, maxMs = 30_000): Promise<number> {
-  const started = Date.now();
+export function waitUntilMachineQuiet(maxBusyShare = 0.15, windowMs = 1000, maxMs = 30_000): Promise<number> {
   let before = machineTicks();
-  while (Date.now() - started < maxMs) {
-    await new Promise((resolve) => setTimeout(resolve, windowMs));
+  return waitForQuietWindow(windowMs, maxMs, () => {
     const now = machineTicks();
     const total = now.total - before.total;
-    if (total > 0 && (now.busy - before.busy) / total < maxBusyShare) break;
+    const quiet = total > 0 && (now.busy - before.busy) / total < maxBusyShare;
     before = now;
-  }
-  return Date.now() - started;
+    return quiet;
+  });
 }
