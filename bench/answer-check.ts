@@ -6,7 +6,7 @@
 import { postOnce } from './load.js';
 import { median } from './stats.js';
 import type { RequestBody } from './request-bodies.js';
-import type { Verb } from './scenarios.js';
+import type { CandidateVerb } from './scenarios.js';
 import type { ServerKind } from './server-child.js';
 
 export interface AnswerCheck {
@@ -21,7 +21,7 @@ export interface AnswerCheck {
 
 export async function checkAnswers(
   urls: Partial<Record<ServerKind, string>>,
-  verb: Verb,
+  verb: CandidateVerb,
   bodies: readonly RequestBody[],
 ): Promise<AnswerCheck> {
   const problems: string[] = [];
@@ -46,14 +46,14 @@ export async function checkAnswers(
   return { passing, naiveAgrees, problems, callMs };
 }
 
-function countPassing(verb: Verb, answer: unknown): number {
+function countPassing(verb: CandidateVerb, answer: unknown): number {
   if (verb === 'prioritize') return (answer as Array<{ Score: number }>).filter((h) => h.Score > 0).length;
   const filter = answer as { NodeNames: string[] | null; Nodes: { items: unknown[] } | null };
   return filter.NodeNames?.length ?? filter.Nodes?.items.length ?? 0;
 }
 
 /** Same passing nodes and reasons (filter) or same scores (prioritize), whatever the key order. */
-function sameAnswer(verb: Verb, a: unknown, b: unknown): boolean {
+function sameAnswer(verb: CandidateVerb, a: unknown, b: unknown): boolean {
   if (verb === 'prioritize') return JSON.stringify(a) === JSON.stringify(b);
   const canonical = (value: unknown) => {
     const f = value as { NodeNames: string[] | null; Nodes: { items: Array<{ metadata?: { name?: string } }> } | null };

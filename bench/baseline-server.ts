@@ -26,7 +26,7 @@ export function passAll(path: string, body: unknown): unknown {
       const names = args.NodeNames ?? (args.Nodes?.items ?? []).map((node) => node.metadata?.name ?? '');
       return names.map((Host) => ({ Host, Score: 0 }));
     }
-    // BIND: what a do-nothing bind answers, ready for the bind scenarios (see scenarios.ts).
+    // What a bind that succeeded answers.
     case '/bind':
       return { Error: '' };
     default:

@@ -20,6 +20,11 @@ export interface ClusterSpec {
   /** Pods per node on average, DaemonSet and finished pods included: total pods = nodes x this. */
   readonly podsPerNode: number;
   readonly seed: number;
+  /**
+   * Unbound pods for the bind scenarios, each bound once (a bind of a bound pod is a no-op
+   * that would flatter the figures). Not counted in `nodes x podsPerNode`.
+   */
+  readonly pendingPods?: number;
 }
 
 export interface NamespacePlan {
@@ -112,6 +117,34 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   return { spec, teams, namespaces, nodes };
 }
 
+/** A pending pod of the bind pool and the node its bind names: one the rules let it onto. */
+export interface PendingPodPlan {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  readonly node: string;
+}
+
+/**
+ * The bind pool: plain pods, each with a busy plain node of its namespace's team (or a shared
+ * one), where the strict policy lets it run. Busy nodes only: binding onto an idle node would
+ * end its idleness and change what later filter calls answer.
+ */
+export function pendingPodPlans(plan: ClusterPlan): PendingPodPlan[] {
+  const count = plan.spec.pendingPods ?? 0;
+  const targets = plan.nodes.filter((node) => !node.idle && node.profile.name === 'plain');
+  if (count > 0 && targets.length === 0) throw new Error('the cluster has no busy plain node to bind pending pods to');
+  return Array.from({ length: count }, (_, k) => {
+    const node = targets[k % targets.length]!;
+    return {
+      name: `bind-pool-${k}`,
+      namespace: node.team === undefined ? 'shared-tools' : `${node.team}-apps`,
+      uid: `00000000-0000-4000-8000-${String(k).padStart(12, '0')}`,
+      node: node.name,
+    };
+  });
+}
+
 export function nodeObjectOf(node: NodePlan, withManagedFields = false): KubeObject {
   const declared = Object.keys(node.profile.nodeLevel).length > 0 ? sysctlConf(node.profile.nodeLevel) : undefined;
   return nodeObject({ ...node, declaredSysctls: declared, allowedUnsafe: node.allowedUnsafe }, withManagedFields);
@@ -158,6 +191,13 @@ export function* clusterItems(plan: ClusterPlan): Generator<KubeObject> {
       }
       podCounter += 1;
     }
+  }
+  for (const [k, pending] of pendingPodPlans(plan).entries()) {
+    yield podObject({
+      ...pending, app: 'bind-pool', templateHash: '7c9f8d6b5', nodeName: undefined, nodeIp: '', podIp: '',
+      owner: { kind: 'ReplicaSet', name: 'bind-pool-7c9f8d6b5' }, phase: 'Pending', sysctls: [], neededSysctls: undefined,
+      resourceVersion: 300_000 + podCounter + k,
+    });
   }
   for (const ns of plan.namespaces) yield namespaceObject(ns.name, ns.team, `ns-${ns.name}`);
 }

@@ -173,7 +173,8 @@ export function podObject(input: PodObjectInput): KubeObject {
       enableServiceLinks: true,
       preemptionPolicy: 'PreemptLowerPriority',
     },
-    status: {
+    // Created and not yet scheduled: the API server has set nothing else.
+    status: input.phase === 'Pending' ? { phase: 'Pending', qosClass: 'Burstable' } : {
       phase: input.phase,
       conditions: input.phase === 'Running' ? RUNNING_CONDITIONS : SUCCEEDED_CONDITIONS,
       hostIP: input.nodeIp,

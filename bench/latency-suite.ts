@@ -6,11 +6,12 @@
  * the reported ratio is the median over rounds.
  */
 import { checkAnswers, type AnswerCheck } from './answer-check.js';
-import { planCluster } from './cluster-generator.js';
-import { runLoad, type LoadResult } from './load.js';
+import { BindPool, bindOutcomes, checkBinds } from './bind-pool.js';
+import { planCluster, type ClusterPlan } from './cluster-generator.js';
+import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { waitUntilIdle, waitUntilMachineQuiet } from './proc-status.js';
-import { requestBodies } from './request-bodies.js';
-import { isTargetScenario, type Scenario } from './scenarios.js';
+import { bindBodies, requestBodies } from './request-bodies.js';
+import { BIND_RUN_REQUESTS, BIND_WARMUP_REQUESTS, isTargetScenario, type CandidateVerb, type Scenario } from './scenarios.js';
 import type { ServerKind } from './server-child.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { median, sortedPercentile } from './stats.js';
@@ -73,6 +74,8 @@ export interface GroupResult {
 }
 
 const TIMEOUT_SECONDS = 30;
+/** Binds each server answers before it is measured. */
+const BIND_CHECKS = 4;
 /** The naive scan may take seconds per call: bound its runs by a request count instead of a duration. */
 const SLOW_CALL_MS = 100;
 /** Beyond this, several connections only queue behind the naive scan: measure it with one. */
@@ -84,29 +87,82 @@ export async function runLatencySuite(scenarios: readonly Scenario[], settings: 
   for (const group of byCluster(scenarios)) {
     const cluster = group[0]!.cluster;
     settings.log(`[${cluster.nodes} nodes] starting ${settings.servers.join(', ')} (${cluster.nodes * cluster.podsPerNode} pods)`);
-    const servers = await startAll(settings, cluster);
+    checkBindPool(group, settings);
+    // The naive scan is about the index's lookups: it does not bind.
+    const kinds = group.every((s) => s.verb === 'bind') ? settings.servers.filter((k) => k !== 'naive') : settings.servers;
+    const servers = await startAll({ ...settings, servers: kinds }, cluster);
     try {
       settings.log(`  machine quiet after ${await waitUntilMachineQuiet()} ms`);
       const plan = planCluster(cluster);
       for (const scenario of group) {
-        const bodies = requestBodies(plan, scenario.mode, scenario.share);
-        const urls = Object.fromEntries(servers.map((s) => [s.kind, s.url]));
-        const check = await checkAnswers(urls, scenario.verb, bodies);
-        for (const problem of check.problems) settings.log(`  ! ${problem}`);
-        // The answer check also warmed every server up and timed one call of each.
-        const naiveCallMs = check.callMs.naive ?? 0;
-        const texts = bodies.map((b) => b.body);
-        const bodyBytes = Math.round(texts.reduce((sum, t) => sum + Buffer.byteLength(t), 0) / texts.length);
+        const work = scenario.verb === 'bind' ? await bindWork(servers, plan) : await candidateWork(servers, plan, scenario, scenario.verb);
+        for (const problem of work.check.problems) settings.log(`  ! ${problem}`);
         for (const connections of settings.connections) {
-          const rounds = await measure(servers, scenario, texts, connections, naiveCallMs, settings);
-          results.push(summarise(scenario, connections, bodyBytes, check, rounds));
+          const rounds = await measure(servers, scenario, work, connections, settings);
+          results.push(summarise(scenario, connections, work.bodyBytes, work.check, rounds));
         }
+        if (scenario.verb === 'bind') await checkEveryBindBound(servers, work, settings);
       }
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
     }
   }
   return results;
+}
+
+/** What a scenario sends each server, and the check of their first answers. */
+interface ScenarioWork {
+  readonly check: AnswerCheck;
+  readonly bodyBytes: number;
+  /** Bodies sent in turn (filter, prioritize). */
+  readonly bodies: string[];
+  /** Per server, a body taken for each request (bind). */
+  readonly pools?: Partial<Record<ServerKind, BindPool>>;
+  /** Per server, the 2xx answers counted so far (bind: each one a pod bound). */
+  readonly answered: Partial<Record<ServerKind, number>>;
+}
+
+async function candidateWork(servers: readonly ServerProcess[], plan: ClusterPlan, scenario: Scenario, verb: CandidateVerb): Promise<ScenarioWork> {
+  const bodies = requestBodies(plan, scenario.mode, scenario.share);
+  // The answer check also warms every server up and times one call of each.
+  const check = await checkAnswers(urlsOf(servers), verb, bodies);
+  const texts = bodies.map((b) => b.body);
+  return { check, bodyBytes: meanBytes(texts), bodies: texts, answered: {} };
+}
+
+async function bindWork(servers: readonly ServerProcess[], plan: ClusterPlan): Promise<ScenarioWork> {
+  const bodies = bindBodies(plan);
+  const pools = Object.fromEntries(servers.map((s) => [s.kind, new BindPool(bodies)]));
+  const { check, answered } = await checkBinds(urlsOf(servers), pools, BIND_CHECKS);
+  return { check, bodyBytes: meanBytes(bodies.slice(0, 100)), bodies: [], pools, answered };
+}
+
+/** Fails before any server starts if the runs asked for would use up a bind scenario's pool. */
+function checkBindPool(group: readonly Scenario[], settings: SuiteSettings): void {
+  for (const scenario of group) {
+    if (scenario.verb !== 'bind') continue;
+    const needed = settings.connections.length * ((settings.warmupSeconds > 0 ? BIND_WARMUP_REQUESTS : 0) + settings.rounds * BIND_RUN_REQUESTS) + BIND_CHECKS;
+    const pool = scenario.cluster.pendingPods ?? 0;
+    if (needed > pool) throw new Error(`${scenario.id}: ${needed} binds asked for, the pool has ${pool} pending pods (fewer rounds or connection counts, or raise BIND_POOL in scenarios.ts)`);
+  }
+}
+
+/** Every bind the extender answered 2xx must have bound a pod: its own counters say so. */
+async function checkEveryBindBound(servers: readonly ServerProcess[], work: ScenarioWork, settings: SuiteSettings): Promise<void> {
+  const extender = servers.find((s) => s.kind === 'extender');
+  if (!extender) return;
+  const { bound, refused } = await bindOutcomes(extender.url);
+  const answered = work.answered.extender ?? 0;
+  settings.log(`  extender binds: ${bound} bound, ${refused} refused, ${answered} answered`);
+  if (refused > 0 || bound !== answered) work.check.problems.push(`extender bound ${bound} and refused ${refused} pods of ${answered} bind calls answered`);
+}
+
+function urlsOf(servers: readonly ServerProcess[]): Partial<Record<ServerKind, string>> {
+  return Object.fromEntries(servers.map((s) => [s.kind, s.url]));
+}
+
+function meanBytes(texts: readonly string[]): number {
+  return Math.round(texts.reduce((sum, t) => sum + Buffer.byteLength(t), 0) / Math.max(1, texts.length));
 }
 
 async function startAll(settings: SuiteSettings, cluster: Scenario['cluster']): Promise<ServerProcess[]> {
@@ -124,28 +180,36 @@ async function startAll(settings: SuiteSettings, cluster: Scenario['cluster']): 
 async function measure(
   servers: readonly ServerProcess[],
   scenario: Scenario,
-  bodies: string[],
+  work: ScenarioWork,
   connections: number,
-  naiveCallMs: number,
   settings: SuiteSettings,
 ): Promise<Array<Partial<Record<ServerKind, RunResult>>>> {
   const path = `/${scenario.verb}`;
+  const naiveCallMs = work.check.callMs.naive ?? 0;
   const active = servers.filter((s) => !(s.kind === 'naive' && connections > 1 && naiveCallMs > NAIVE_ONE_CONNECTION_MS));
-  const optionsFor = (server: ServerProcess, durationSeconds: number) => {
+  const optionsFor = (server: ServerProcess, durationSeconds: number, warmup = false): LoadOptions => {
+    const pool = work.pools?.[server.kind];
+    // Binds are counted out of the pool: a run by duration could use it up.
+    if (pool) return { url: server.url, path, bodies: [], nextBody: pool.next, connections, durationSeconds, amount: warmup ? BIND_WARMUP_REQUESTS : BIND_RUN_REQUESTS, timeoutSeconds: TIMEOUT_SECONDS };
     const slow = server.kind === 'naive' && naiveCallMs > SLOW_CALL_MS;
     return {
       url: server.url,
       path,
-      bodies,
+      bodies: work.bodies,
       connections,
       durationSeconds,
       ...(slow ? { amount: Math.max(connections, Math.round((durationSeconds * 1000) / naiveCallMs)) } : {}),
       timeoutSeconds: slow ? Math.ceil((naiveCallMs * connections * 3) / 1000) + TIMEOUT_SECONDS : TIMEOUT_SECONDS,
     };
   };
+  const run = async (server: ServerProcess, options: LoadOptions): Promise<LoadResult> => {
+    const load = await runLoad(options);
+    work.answered[server.kind] = (work.answered[server.kind] ?? 0) + load.responses;
+    return load;
+  };
   // Warm-up: JIT, connection set-up, and the first large allocations (the slow naive server: its answer check).
   for (const server of active) {
-    if (settings.warmupSeconds > 0 && !(server.kind === 'naive' && naiveCallMs > SLOW_CALL_MS)) await runLoad(optionsFor(server, settings.warmupSeconds));
+    if (settings.warmupSeconds > 0 && !(server.kind === 'naive' && naiveCallMs > SLOW_CALL_MS)) await run(server, optionsFor(server, settings.warmupSeconds, true));
   }
 
   const rounds: Array<Partial<Record<ServerKind, RunResult>>> = [];
@@ -157,7 +221,7 @@ async function measure(
       await waitUntilIdle(servers.map((s) => s.pid));
       // Drop what the server timed before this run (answer checks, warm-up).
       await server.takeTimings();
-      const load = await runLoad(optionsFor(server, settings.durationSeconds));
+      const load = await run(server, optionsFor(server, settings.durationSeconds));
       const own = (await server.takeTimings()).sort((a, b) => a - b);
       const result: RunResult = { ...load, serverP50Ms: sortedPercentile(own, 0.5), serverP99Ms: sortedPercentile(own, 0.99) };
       results[server.kind] = result;

@@ -9,8 +9,10 @@ import { mean, sortedPercentile } from './stats.js';
 export interface LoadOptions {
   readonly url: string;
   readonly path: string;
-  /** Sent in turn on each connection. */
+  /** Sent in turn on each connection; ignored when `nextBody` is given. */
   readonly bodies: readonly string[];
+  /** Each request's body, taken when it is built, across all connections (bind: one pod each). */
+  readonly nextBody?: () => string;
   readonly connections: number;
   /** Run for this long, unless `amount` is set. */
   readonly durationSeconds: number;
@@ -48,12 +50,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         ...(options.amount !== undefined ? { amount: options.amount } : {}),
         timeout: options.timeoutSeconds,
         // autocannon annotates request objects; give each run its own.
-        requests: options.bodies.map((body) => ({
-          method: 'POST' as const,
-          path: options.path,
-          headers: { 'content-type': 'application/json' },
-          body,
-        })),
+        requests: requestsOf(options),
       },
       (err: unknown, done: autocannon.Result) => (err ? reject(err as Error) : resolve(done)),
     );
@@ -75,6 +72,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     meanMs: mean(latencies),
     maxMs: latencies[latencies.length - 1] ?? Number.NaN,
   };
+}
+
+function requestsOf(options: LoadOptions): autocannon.Request[] {
+  const base = { method: 'POST' as const, path: options.path, headers: { 'content-type': 'application/json' } };
+  const next = options.nextBody;
+  // autocannon calls setupRequest whenever it builds a request, and sends each built one at most once.
+  if (next) return [{ ...base, setupRequest: (request: autocannon.Request) => ({ ...request, body: next() }) }];
+  return options.bodies.map((body) => ({ ...base, body }));
 }
 
 /** One POST outside autocannon: warm-up, answer checks and timing a single slow call. */

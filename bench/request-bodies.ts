@@ -4,7 +4,7 @@
  * `"Nodes":{"metadata":{},"items":[full Nodes]},"NodeNames":null`. Top-level key order as Go
  * writes it: Pod, Nodes, NodeNames.
  */
-import { nodeObjectOf, type ClusterPlan } from './cluster-generator.js';
+import { nodeObjectOf, pendingPodPlans, type ClusterPlan } from './cluster-generator.js';
 import { DEFAULT_TOLERATIONS, KEYS, type KubeObject } from './kube-templates.js';
 import { podSysctls, profileNamed, sysctlConf } from './sysctl-profiles.js';
 
@@ -40,6 +40,14 @@ export function requestBodies(plan: ClusterPlan, mode: CandidateMode, share: num
         : { Pod, Nodes: { metadata: {}, items: window.map((node) => nodeObjectOf(node, true)) }, NodeNames: null };
     return { pod: placed.name, candidates: count, body: JSON.stringify(body) };
   });
+}
+
+/**
+ * One bind body per pending pod of the pool, shaped like names/c-unsafe-bind.json, each naming
+ * the node the pod was planned for. Each is meant to be sent once.
+ */
+export function bindBodies(plan: ClusterPlan): string[] {
+  return pendingPodPlans(plan).map((pod) => JSON.stringify({ PodName: pod.name, PodNamespace: pod.namespace, PodUID: pod.uid, Node: pod.node }));
 }
 
 /** A pending pod shaped like names/c-unsafe-filter.json's: stored object, managedFields and defaults included. */

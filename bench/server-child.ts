@@ -5,7 +5,7 @@
  * --cpu-prof profile) or when the parent goes away. On "timings" it answers with the time
  * each request took inside this process since the last such message (ServerTimings).
  *
- *   node server-child.js --kind extender|baseline|naive --nodes N --pods-per-node P --seed S [--profile-dir DIR]
+ *   node server-child.js --kind extender|baseline|naive --nodes N --pods-per-node P --seed S [--pending-pods K] [--profile-dir DIR]
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -46,10 +46,11 @@ async function main(): Promise<void> {
       nodes: { type: 'string', default: '500' },
       'pods-per-node': { type: 'string', default: '30' },
       seed: { type: 'string', default: '1' },
+      'pending-pods': { type: 'string', default: '0' },
       'profile-dir': { type: 'string' },
     },
   });
-  const spec = { nodes: Number(values.nodes), podsPerNode: Number(values['pods-per-node']), seed: Number(values.seed) };
+  const spec = { nodes: Number(values.nodes), podsPerNode: Number(values['pods-per-node']), seed: Number(values.seed), pendingPods: Number(values['pending-pods']) };
   const started = performance.now();
   let server: Server;
   let pods = 0;

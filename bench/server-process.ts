@@ -59,7 +59,8 @@ export async function startFakeApiServer(cluster: ClusterSpec): Promise<Listenin
 }
 
 function clusterArgs(cluster: ClusterSpec): string[] {
-  return ['--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed)];
+  const args = ['--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed)];
+  return cluster.pendingPods ? [...args, '--pending-pods', String(cluster.pendingPods)] : args;
 }
 
 async function startListeningChild(entry: string, args: string[], name: string): Promise<ListeningChild & { child: ChildProcess }> {

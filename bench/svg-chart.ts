@@ -5,12 +5,12 @@
  */
 import type { GroupResult } from './latency-suite.js';
 import type { ServerKind } from './server-child.js';
-import type { Verb } from './scenarios.js';
+import type { CandidateVerb } from './scenarios.js';
 
 const PANEL = { width: 420, height: 300, left: 64, right: 16, top: 40, bottom: 48 };
 const COLORS: Record<ServerKind, string> = { baseline: '#6b7280', extender: '#2563eb', naive: '#dc2626' };
 const TITLES: Record<ServerKind, string> = { baseline: 'do-nothing', extender: 'extender', naive: 'naive scan' };
-const VERBS: readonly Verb[] = ['filter', 'prioritize'];
+const VERBS: readonly CandidateVerb[] = ['filter', 'prioritize'];
 
 interface Point {
   readonly nodes: number;
@@ -51,7 +51,7 @@ interface Scale {
   readonly xMax: number;
 }
 
-function drawPanel(verb: Verb, groups: readonly GroupResult[], x0: number, scale: Scale, sizes: readonly number[]): string[] {
+function drawPanel(verb: CandidateVerb, groups: readonly GroupResult[], x0: number, scale: Scale, sizes: readonly number[]): string[] {
   const plotW = PANEL.width - PANEL.left - PANEL.right;
   const plotH = PANEL.height - PANEL.top - PANEL.bottom;
   const x = (nodes: number) => x0 + PANEL.left + (plotW * Math.log(nodes / scale.xMin)) / Math.log(scale.xMax / scale.xMin);

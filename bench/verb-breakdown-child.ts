@@ -16,7 +16,7 @@ import { runPrioritize } from '../src/http/prioritize-verb.js';
 import { passAll } from './baseline-server.js';
 import { generateCluster } from './cluster-generator.js';
 import { requestBodies } from './request-bodies.js';
-import type { Verb } from './scenarios.js';
+import type { CandidateVerb } from './scenarios.js';
 import { median, sortedPercentile } from './stats.js';
 
 export interface PhaseTimes {
@@ -34,7 +34,7 @@ export interface PhaseTimes {
 export interface VerbBreakdown {
   readonly nodes: number;
   readonly candidates: number;
-  readonly byVerb: Record<Verb, { readonly extender: PhaseTimes; readonly baseline: PhaseTimes }>;
+  readonly byVerb: Record<CandidateVerb, { readonly extender: PhaseTimes; readonly baseline: PhaseTimes }>;
 }
 
 const WARMUP = 30;

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { passAll } from '../bench/baseline-server.js';
+import { BindPool, bindOutcomes } from '../bench/bind-pool.js';
 import { generateCluster, planCluster } from '../bench/cluster-generator.js';
 import { NaiveCluster } from '../bench/naive-server.js';
-import { requestBodies } from '../bench/request-bodies.js';
+import { bindBodies, requestBodies } from '../bench/request-bodies.js';
 import { median, percentile } from '../bench/stats.js';
 import { applyList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
@@ -12,6 +13,8 @@ import { createExtender } from '../src/extender.js';
 import { decodeExtenderArgs } from '../src/http/decode.js';
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
+import type { StaticReadiness } from '../src/http/readiness.js';
+import { listen } from '../src/http/serve.js';
 import { CONFLICTING_PROFILE } from '../src/sysctl-index/profile-intern.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
 import { FIXTURES } from './support/http.js';
@@ -98,6 +101,59 @@ describe('request bodies', () => {
     expect(Object.keys(ours.metadata).filter((k) => k !== 'annotations')).toEqual(Object.keys(captured.metadata));
     expect(Object.keys(ours.spec)).toEqual(Object.keys(captured.spec));
     expect(ours.spec.securityContext).toEqual(captured.spec.securityContext);
+  });
+});
+
+describe('bind pool', () => {
+  const spec = { ...SMALL, pendingPods: 150 };
+
+  it('adds the pending pods unbound, beside exactly nodes x podsPerNode bound ones', () => {
+    const { list, counts, extender } = loaded(spec);
+    expect(counts.pods).toBe(SMALL.nodes * SMALL.podsPerNode + 150);
+    const pending = list.items.filter((i) => i.kind === 'Pod' && !(i as KubePod).spec?.nodeName) as KubePod[];
+    expect(pending).toHaveLength(150);
+    expect(pending.every((p) => p.status?.phase === 'Pending')).toBe(true);
+    expect(extender.index.pod(pending[0]!.metadata!.namespace!, pending[0]!.metadata!.name!)?.nodeName).toBeUndefined();
+  });
+
+  it('binds every pod of the pool, and no bind changes what filter and prioritize answer', async () => {
+    const { plan, extender } = loaded(spec);
+    const answers = () =>
+      requestBodies(plan, 'names', 1).map(({ body }) => {
+        const args = decodeExtenderArgs(JSON.parse(body));
+        return [runFilter(args, extender.state).answer.bytes.toString(), runPrioritize(args, extender.state).bytes.toString()];
+      });
+    const before = answers();
+    const bodies = bindBodies(plan);
+    expect(new Set(bodies).size).toBe(150);
+    for (const body of bodies) {
+      const { PodName, PodNamespace, PodUID, Node } = JSON.parse(body);
+      expect(await extender.binder.bind({ namespace: PodNamespace, name: PodName, uid: PodUID, node: Node })).toBe('');
+      expect(extender.index.pod(PodNamespace, PodName)?.nodeName).toBe(Node);
+    }
+    expect(answers()).toEqual(before);
+  });
+
+  it('hands out each body once, then refuses instead of repeating one', () => {
+    const pool = new BindPool(['a', 'b']);
+    expect([pool.next(), pool.next()]).toEqual(['a', 'b']);
+    expect(() => pool.next()).toThrow(/bind pool of 2 pending pods is used up/);
+  });
+
+  it("reads the extender's bind outcomes from its metrics", async () => {
+    const { plan, extender } = loaded(spec);
+    (extender.readiness as StaticReadiness).markLoaded();
+    const server = await listen(extender.app, '127.0.0.1', 0);
+    try {
+      const first = JSON.parse(bindBodies(plan)[0]!);
+      const post = (body: object) => fetch(`${server.url}/bind`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+      expect(await post(first)).toEqual({ Error: '' });
+      const elsewhere = plan.nodes.find((n) => n.name !== first.Node)!.name;
+      expect(await post({ ...first, Node: elsewhere })).toEqual({ Error: 'pod is already bound to another node' });
+      expect(await bindOutcomes(server.url)).toEqual({ bound: 1, refused: 1 });
+    } finally {
+      await server.close();
+    }
   });
 });
 
