@@ -95,6 +95,8 @@ export class WrittenJson {
 
 export const COMMA = 0x2c;
 export const COLON = 0x3a;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
 export const OPEN_BRACE = 0x7b;
 export const CLOSE_BRACE = 0x7d;
 
