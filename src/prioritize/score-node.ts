@@ -22,8 +22,11 @@ export interface NodeScore {
   readonly terms: ScoreTerms | undefined;
 }
 
+/** Most candidates fail the filter: one shared answer for them, not an object each. */
+const FAILS_FILTER: NodeScore = Object.freeze({ score: 0, terms: undefined });
+
 export function scoreNode(ctx: FilterContext, node: NodeView, weights: Weights): NodeScore {
-  if (filterNode(ctx, node)) return { score: 0, terms: undefined };
+  if (filterNode(ctx, node)) return FAILS_FILTER;
   const terms: ScoreTerms = {
     profileReuse: node.occupants > 0 && node.profileId === ctx.pod.profileId ? 1 : 0,
     ownTeam: node.projection?.team !== undefined && node.projection.team === ctx.pod.team ? 1 : 0,
