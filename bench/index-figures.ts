@@ -5,13 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { kubeConfigFor } from '../test/support/fake-api-server.js';
-import { parseAllDocuments } from 'yaml';
-import { BENCH_DIR, EXTENDER_MAIN } from './bench-paths.js';
+import { EXTENDER_MAIN } from './bench-paths.js';
+import { deploymentNodeOptions, youngGenerationOptions } from './deployment-node-options.js';
 import { runChild } from './child-runner.js';
 import { writeSnapshotFile, type ClusterSpec } from './cluster-generator.js';
 import type { EventRates, MemoryFigures, WatchMemoryFigures } from './index-child.js';
@@ -53,33 +53,11 @@ export async function writeSnapshot(cluster: ClusterSpec, path: string): Promise
 
 export function measureEventRates(cluster: ClusterSpec, rounds: number): Promise<EventRates> {
   const args = ['--mode', 'events', '--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed), '--rounds', String(rounds)];
-  return runChild<EventRates>(INDEX_CHILD, args, ['--expose-gc']);
+  return runChild<EventRates>(INDEX_CHILD, args, ['--expose-gc', ...youngGenerationOptions()]);
 }
 
 export function measureMemory(snapshot: string): Promise<MemoryFigures> {
-  return runChild<MemoryFigures>(INDEX_CHILD, ['--mode', 'rss', '--snapshot', snapshot], ['--expose-gc']);
-}
-
-/** The extender's NODE_OPTIONS in deploy/scheduler-config/deployment.yaml (its heap limit): the watch path must fit in it. */
-function deploymentNodeOptions(): string[] {
-  const manifest = readFileSync(join(BENCH_DIR, '..', 'deploy', 'scheduler-config', 'deployment.yaml'), 'utf8');
-  const deployment = parseAllDocuments(manifest).map((doc) => doc.toJS() as DeploymentLike).find((doc) => doc?.kind === 'Deployment');
-  // A native sidecar: the extender is an init container that keeps running.
-  const pod = deployment?.spec?.template?.spec;
-  const env = [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].find((c) => c.name === 'sysctl-extender')?.env ?? [];
-  const options = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
-  if (!options) throw new Error('the Deployment sets no NODE_OPTIONS for the sysctl-extender container');
-  return options.split(/\s+/);
-}
-
-interface DeploymentLike {
-  kind?: string;
-  spec?: { template?: { spec?: { initContainers?: ContainerLike[]; containers?: ContainerLike[] } } };
-}
-
-interface ContainerLike {
-  name?: string;
-  env?: Array<{ name?: string; value?: string }>;
+  return runChild<MemoryFigures>(INDEX_CHILD, ['--mode', 'rss', '--snapshot', snapshot], ['--expose-gc', ...youngGenerationOptions()]);
 }
 
 /**
@@ -108,7 +86,8 @@ export async function measureStartup(snapshot: string, runs: number): Promise<St
   const peaks: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const started = performance.now();
-    const child = spawn(process.execPath, [EXTENDER_MAIN, '--snapshot', snapshot, '--port', '0', '--host', '127.0.0.1'], {
+    // The Deployment's young generation, not its old-space limit: the snapshot is parsed in one piece.
+    const child = spawn(process.execPath, [...youngGenerationOptions(), EXTENDER_MAIN, '--snapshot', snapshot, '--port', '0', '--host', '127.0.0.1'], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, LOG_LEVEL: 'info' },
     });

@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSpec } from './cluster-generator.js';
+import { youngGenerationOptions } from './deployment-node-options.js';
 import type { ChildReady, ServerKind, ServerTimings } from './server-child.js';
 
 /** A child process serving the synthetic cluster on a loopback port. */
@@ -65,7 +66,8 @@ function clusterArgs(cluster: ClusterSpec): string[] {
 
 async function startListeningChild(entry: string, args: string[], name: string): Promise<ListeningChild & { child: ChildProcess }> {
   // BENCH_TRACE_GC=1 prints each child's garbage collections (V8 --trace-gc) to the bench's output.
-  const child = fork(entry, args, { execArgv: ['--expose-gc', ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = ['--expose-gc', ...youngGenerationOptions(), ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [])];
+  const child = fork(entry, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await waitForReady(child, name);
   return {
     url: `http://127.0.0.1:${ready.port}`,

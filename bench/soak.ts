@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { FakeApiServer } from '../test/support/fake-api-server.js';
 import { EXTENDER_MAIN, RESULTS_DIR } from './bench-paths.js';
+import { deploymentNodeOptions } from './deployment-node-options.js';
 import { bounded } from './cli-args.js';
 import { procCpuTicks } from './proc-status.js';
 const DURATION_S = bounded(argument('--duration') ?? process.env.SOAK_SECONDS ?? '600', 10, 24 * 3600);
@@ -121,7 +122,8 @@ async function main(): Promise<void> {
     kubeconfig,
     `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "${url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: soak}}]\ncontexts: [{name: fake, context: {cluster: fake, user: u}}]\ncurrent-context: fake\n`,
   );
-  const child = spawn(process.execPath, [EXTENDER_MAIN, '--kubeconfig', kubeconfig, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  // The Deployment's Node options, heap limit included: the soak is the extender as it ships.
+  const child = spawn(process.execPath, [...deploymentNodeOptions(), EXTENDER_MAIN, '--kubeconfig', kubeconfig, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
   const extender = await new Promise<string>((resolve, reject) => {
     let seen = '';
     child.stdout!.on('data', (d: Buffer) => {

@@ -19,6 +19,7 @@ import { Ajv } from 'ajv';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
+import { youngGenerationOptions } from '../bench/deployment-node-options.js';
 import { DEFAULT_POLICY, loadPolicyFile, parsePolicy, PolicyError } from '../src/config/policy.js';
 import policySchema from '../src/config/policy.schema.json' with { type: 'json' };
 import { Extender } from '../src/extender.js';
@@ -707,6 +708,16 @@ describe('the Deployment', () => {
     expect(used).toEqual(expect.arrayContaining(['--host', '--port', '--metrics-port', '--config']));
     // No --snapshot, --demo or --kubeconfig: the pod's service account is used.
     expect(used.filter((f) => ['--snapshot', '--demo', '--kubeconfig'].includes(f!))).toEqual([]);
+  });
+
+  it('runs Node with a small young generation, the same under npm start and in the Deployment', () => {
+    const env = (extenderContainer.env ?? []) as Array<{ name?: string; value?: string }>;
+    const nodeOptions = env.find((e) => e.name === 'NODE_OPTIONS')?.value?.split(/\s+/) ?? [];
+    const semiSpace = nodeOptions.filter((f) => f.startsWith('--max-semi-space-size='));
+    expect(semiSpace).toEqual(['--max-semi-space-size=4']);
+    expect(packageJson.scripts.start!.split(/\s+/)).toContain(semiSpace[0]);
+    // The bench runs every server under test with it (bench/deployment-node-options.ts).
+    expect(youngGenerationOptions()).toEqual(semiSpace);
   });
 
   it('mounts the policy ConfigMap where --config points, and its policy passes the policy schema', () => {
