@@ -86,10 +86,11 @@ export async function runLatencySuite(scenarios: readonly Scenario[], settings: 
   const results: GroupResult[] = [];
   for (const group of byCluster(scenarios)) {
     const cluster = group[0]!.cluster;
-    settings.log(`[${cluster.nodes} nodes] starting ${settings.servers.join(', ')} (${cluster.nodes * cluster.podsPerNode} pods)`);
     checkBindPool(group, settings);
     // The naive scan is about the index's lookups: it does not bind.
     const kinds = group.every((s) => s.verb === 'bind') ? settings.servers.filter((k) => k !== 'naive') : settings.servers;
+    const pending = cluster.pendingPods ? ` + ${cluster.pendingPods} pending` : '';
+    settings.log(`[${cluster.nodes} nodes] starting ${kinds.join(', ')} (${cluster.nodes * cluster.podsPerNode} pods${pending})`);
     const servers = await startAll({ ...settings, servers: kinds }, cluster);
     try {
       settings.log(`  machine quiet after ${await waitUntilMachineQuiet()} ms`);
