@@ -30,7 +30,7 @@
  *                                          slack from 100 MiB bodies; 30..180 MB seen at 100,000 requests)
  *   --heap-bound-mb M   FUZZ_HEAP_BOUND_MB allowed growth of JS heap used + external after the warm-up (64)
  *   --allow-known       FUZZ_ALLOW_KNOWN=1 known issues (see knownIssue) do not fail the run
- *   --fixtures DIR      FUZZ_FIXTURES      shared/fixtures/kube-scheduler (found upwards from the cwd)
+ *   --fixtures DIR      FUZZ_FIXTURES      the bodies to start from (default test/fixtures/kube-scheduler)
  *   --server FILE       FUZZ_SERVER        the server entry point (default bench/.build/src/main.js)
  *
  * Exit status: 0 all good; 1 a 5xx, crash, hang, connection failure, invariant violation,
@@ -107,7 +107,7 @@ function settings(): Settings {
     return value;
   };
   const fixtures = values.fixtures ?? process.env.FUZZ_FIXTURES ?? findFixtures();
-  if (!fixtures || !existsSync(join(fixtures, 'cluster.json'))) usage('cannot find shared/fixtures/kube-scheduler; pass --fixtures DIR');
+  if (!fixtures || !existsSync(join(fixtures, 'cluster.json'))) usage(`no cluster.json in ${fixtures}; pass --fixtures DIR`);
   const server = values.server ?? process.env.FUZZ_SERVER ?? join(HERE, '..', 'src', 'main.js');
   if (!existsSync(server)) usage(`no server entry point at ${server}; build first: npx tsc -p bench/tsconfig.json`);
   return {
@@ -132,19 +132,9 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function findFixtures(): string | undefined {
-  for (const start of [process.cwd(), HERE]) {
-    let dir = start;
-    for (;;) {
-      for (const candidate of [join(dir, 'shared', 'fixtures', 'kube-scheduler'), join(dir, '..', 'shared', 'fixtures', 'kube-scheduler')]) {
-        if (existsSync(join(candidate, 'cluster.json'))) return candidate;
-      }
-      const parent = dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
-    }
-  }
-  return undefined;
+/** The repository's own copy of the kube-scheduler bodies; HERE is bench/.build/bench. */
+function findFixtures(): string {
+  return join(HERE, '..', '..', '..', 'test', 'fixtures', 'kube-scheduler');
 }
 
 // --- the server under test, in a child process ----------------------------------------------------

@@ -5,7 +5,7 @@ import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from '../src/ht
 import { FIXTURES, fixture, fixtureCluster, post, startExtender, type RunningExtender } from './support/http.js';
 
 /**
- * Replays the bodies kube-scheduler v1.26.1 really sent (shared/fixtures/kube-scheduler) against
+ * Replays the bodies kube-scheduler v1.26.1 really sent (test/fixtures/kube-scheduler) against
  * an index of the capture's cluster (n1 team a, n2 team b, n3 declares vm.max_map_count, n4
  * shared with an allow-list), and checks the answers in the exact shape kube-scheduler decodes.
  */

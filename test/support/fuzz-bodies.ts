@@ -1,7 +1,7 @@
 /**
  * Generator and mutator of extender requests for fuzzing, shared by test/http-fuzz.test.ts (a
  * few thousand requests against an in-process server) and bench/fuzz.ts (100,000+ against a
- * child process). It starts from the real kube-scheduler bodies (shared/fixtures/kube-scheduler)
+ * child process). It starts from the real kube-scheduler bodies (test/fixtures/kube-scheduler)
  * and breaks them: wrong types at random paths, missing, extra and duplicate keys, prototype
  * keys, key case variants, odd numbers, huge strings and arrays (within and beyond the body
  * limit), deep nesting, invalid UTF-8, truncated and garbled JSON, other verbs, paths, methods

@@ -7,8 +7,8 @@ import { createExtender, type Extender } from '../../src/extender.js';
 import { StaticReadiness } from '../../src/http/readiness.js';
 import { listen } from '../../src/http/serve.js';
 
-/** shared/fixtures/kube-scheduler: real request bodies from kube-scheduler v1.26.1. */
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures', 'kube-scheduler');
+/** test/fixtures/kube-scheduler: real request bodies from kube-scheduler v1.26.1 (see its README). */
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'kube-scheduler');
 
 export function fixture(path: string): string {
   return readFileSync(join(FIXTURES, path), 'utf8');
