@@ -7,9 +7,9 @@
 # only dist/, the production dependencies and package.json (its "type": "module" makes node
 # load dist/*.js as ES modules): no sources, tests or compiler. test/deploy-manifests.test.ts
 # checks this file against the Deployment (entrypoint, working directory, user, version).
-# Pin the base image by digest (node:20-bookworm-slim@sha256:...) for reproducible builds.
+# Pin the base image by digest (node:24-bookworm-slim@sha256:...) for reproducible builds.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /src
 # Dependencies first: a change to src/ alone reuses this layer. No dependency has an install
 # script, so none is run.
@@ -19,7 +19,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="sysctl-extender" \
       org.opencontainers.image.description="kube-scheduler extender that places pods by sysctl profile and team ownership" \
