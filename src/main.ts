@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     bindingTarget: kubeConfig ? new ApiBindingTarget(kubeConfig) : undefined,
     configStatus: () => reloader?.status ?? { source: 'defaults' },
   });
-  source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, staleAfterMs: () => extender.state.policy.staleAfterSeconds * 1000 });
+  source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, logger, staleAfterMs: () => extender.state.policy.staleAfterSeconds * 1000 });
   const indexSource = source;
   indexSource.start(extender.index);
   logger.info({ source: sourceName }, 'index source started');

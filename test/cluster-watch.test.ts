@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterWatch } from '../src/cluster/cluster-watch.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
+import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';
 import { DB, namespace, node, pod } from './support/objects.js';
@@ -15,12 +16,13 @@ let clock: number;
 /** Backoff delays the reflectors asked for; each waits only 5 ms so tests stay fast. */
 let delays: number[];
 
-function startWatch(staleAfterMs = 60_000): ClusterWatch {
+function startWatch(staleAfterMs = 60_000, logger?: Logger): ClusterWatch {
   watch = new ClusterWatch({
     kubeConfig: kubeConfigFor(api.url),
     index: () => index,
     staleAfterMs,
     registry,
+    logger,
     now: () => clock,
     delay: async (ms) => {
       delays.push(ms);
@@ -51,6 +53,32 @@ afterEach(async () => {
 });
 
 const podOn = (ns: string, name: string) => index.pod(ns, name)?.nodeName;
+
+const KINDS = ['namespaces', 'nodes', 'pods'] as const;
+
+/** sysctl_extender_watch_failed_attempts_total of one kind. */
+async function failedAttempts(kind: string): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'sysctl_extender_watch_failed_attempts_total');
+  return (metric?.values.find((v) => v.labels.kind === kind)?.value as number | undefined) ?? 0;
+}
+
+async function fewestFailedAttempts(): Promise<number> {
+  return Math.min(...(await Promise.all(KINDS.map(failedAttempts))));
+}
+
+interface LogLine {
+  level: number;
+  msg: string;
+  kind?: string;
+  attempt?: number;
+  suppressed?: number;
+  failedAttempts?: number;
+}
+
+function capturingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  return { lines, logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) }) };
+}
 
 describe('ClusterWatch', () => {
   it('is not ready before the initial lists, then holds the cluster', async () => {
@@ -122,10 +150,40 @@ describe('ClusterWatch', () => {
     }
     expect(w.check().ready).toBe(true); // within the bound
     clock += 31_000;
-    expect(w.check()).toMatchObject({ ready: false, reason: expect.stringMatching(/^watch of \w+ down for 31s/) });
+    expect(w.check()).toMatchObject({ ready: false, reason: expect.stringMatching(/^watch of \w+ unhealthy for 31\.0s, since /) });
     api.resume();
     await waitFor(() => api.openWatchCount() === 3, 'reconnected');
     await waitFor(() => w.check().ready, 'ready again');
+  });
+
+  it('is unready staleAfter after the last healthy moment while reconnects are refused, logs them rate-limited, and recovers', async () => {
+    const { logger, lines } = capturingLogger();
+    const w = startWatch(5_000, logger);
+    await waitFor(() => w.check().ready && api.openWatchCount() === 3, 'watching');
+    const lastHealthy = clock;
+    await api.stop(); // the listener closes: every reconnect is refused (ECONNREFUSED)
+    await waitFor(async () => (await fewestFailedAttempts()) >= 2, 'two refused reconnects per kind');
+    clock = lastHealthy + 5_000;
+    expect(w.check()).toEqual({ ready: true }); // at the bound, not past it
+    clock = lastHealthy + 5_001;
+    const since = new Date(lastHealthy).toISOString().replace(/[.]/g, '\\.');
+    const unready = new RegExp(`^watch of (namespaces|nodes|pods) unhealthy for 5\\.0s, since ${since} \\(.*ECONNREFUSED`);
+    expect(w.check()).toMatchObject({ ready: false, reason: expect.stringMatching(unready) });
+    // More refused reconnects do not restart the clock (they did: issue 16).
+    const before = await fewestFailedAttempts();
+    await waitFor(async () => (await fewestFailedAttempts()) >= before + 3, 'three more refused reconnects per kind');
+    expect(w.check()).toMatchObject({ ready: false, reason: expect.stringMatching(unready) });
+    // Logged: the first failure of each kind, then nothing for 30 s, then one line with the count left out.
+    const warnings = (kind: string) => lines.filter((l) => l.level === 40 && l.kind === kind);
+    for (const kind of KINDS) expect(warnings(kind)).toEqual([expect.objectContaining({ attempt: 1, suppressed: 0 })]);
+    clock = lastHealthy + 35_000;
+    expect(w.check()).toMatchObject({ ready: false, reason: expect.stringMatching(/unhealthy for 35\.0s/) });
+    await waitFor(() => KINDS.every((kind) => warnings(kind).length === 2), 'a second, rate-limited line per kind');
+    for (const kind of KINDS) expect(warnings(kind)[1]!.suppressed).toBeGreaterThanOrEqual(3);
+    await api.start(); // same port
+    await waitFor(() => w.check().ready, 'ready again once every watch is back');
+    expect(api.openWatchCount()).toBe(3);
+    await waitFor(() => KINDS.every((kind) => lines.some((l) => l.kind === kind && l.level === 30 && (l.failedAttempts ?? 0) >= 6)), 'recovery logged');
   });
 
   it('copes with an API server slow to answer', async () => {

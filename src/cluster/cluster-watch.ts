@@ -1,9 +1,11 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Readiness } from '../http/readiness.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
 import type { DelayFn } from './backoff.js';
+import { FailureLog } from './failure-log.js';
 import { Reflector, type ListPage, type ReflectorHandle, type ReflectorHandlers } from './reflector.js';
 
 export interface ClusterWatchOptions {
@@ -12,6 +14,8 @@ export interface ClusterWatchOptions {
   /** /readyz fails once no watch of a kind has been healthy for this long (read at each check). */
   readonly staleAfterMs: number | (() => number);
   readonly registry?: Registry;
+  /** Where failing lists and reconnects are reported (rate-limited per kind; see FailureLog). */
+  readonly logger?: Logger;
   readonly delay?: DelayFn;
   readonly now?: () => number;
   readonly watchTimeoutSeconds?: number;
@@ -33,6 +37,7 @@ export class ClusterWatch implements Readiness {
     const api = options.kubeConfig.makeApiClient(CoreV1Api);
     const metrics = watchMetrics(options.registry, () => this.reflectors, this.now);
     const index = options.index;
+    const failureLog = new FailureLog(options.logger, this.now);
     const reflector = <T extends KubeNamespace | KubeNode | KubePod>(
       kind: Kind,
       path: string,
@@ -48,6 +53,11 @@ export class ClusterWatch implements Readiness {
           onEvent: (type) => metrics?.events.inc({ kind, type }),
           onRelist: () => metrics?.relists.inc({ kind }),
           onRestart: (reason) => metrics?.restarts.inc({ kind, reason }),
+          onAttemptFailed: (error, attempt) => {
+            metrics?.failedAttempts.inc({ kind });
+            failureLog.failed(kind, error, attempt);
+          },
+          onRecovered: (failedAttempts) => failureLog.recovered(kind, failedAttempts),
         },
         delay: options.delay,
         now: this.now,
@@ -87,11 +97,12 @@ export class ClusterWatch implements Readiness {
     for (const [kind, r] of Object.entries(this.reflectors)) {
       if (!r.synced) return { ready: false, reason: `initial list of ${kind} not complete${r.lastError ? ` (${r.lastError})` : ''}` };
     }
+    const bound = typeof this.options.staleAfterMs === 'number' ? this.options.staleAfterMs : this.options.staleAfterMs();
     for (const [kind, r] of Object.entries(this.reflectors)) {
       const unhealthyFor = this.now() - r.lastHealthyAt;
-      const bound = typeof this.options.staleAfterMs === 'number' ? this.options.staleAfterMs : this.options.staleAfterMs();
       if (!r.connected && unhealthyFor > bound) {
-        return { ready: false, reason: `watch of ${kind} down for ${Math.round(unhealthyFor / 1000)}s${r.lastError ? ` (${r.lastError})` : ''}` };
+        const since = new Date(r.lastHealthyAt).toISOString();
+        return { ready: false, reason: `watch of ${kind} unhealthy for ${(unhealthyFor / 1000).toFixed(1)}s, since ${since}${r.lastError ? ` (${r.lastError})` : ''}` };
       }
     }
     return { ready: true };
@@ -135,5 +146,6 @@ function createWatchMetrics(registry: Registry, now: () => number) {
     events: new Counter({ name: 'sysctl_extender_watch_events_total', help: 'Watch events applied, by kind and type.', labelNames: ['kind', 'type'], registers: [registry] }),
     relists: new Counter({ name: 'sysctl_extender_watch_relists_total', help: 'Full lists (start, 410 Gone), by kind.', labelNames: ['kind'], registers: [registry] }),
     restarts: new Counter({ name: 'sysctl_extender_watch_restarts_total', help: 'Watch restarts, by kind and reason (closed, expired, error).', labelNames: ['kind', 'reason'], registers: [registry] }),
+    failedAttempts: new Counter({ name: 'sysctl_extender_watch_failed_attempts_total', help: 'Lists and watch (re)connects that failed (refused, error status, dropped), by kind.', labelNames: ['kind'], registers: [registry] }),
   };
 }

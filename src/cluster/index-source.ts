@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Policy } from '../config/policy.js';
 import type { Readiness } from '../http/readiness.js';
@@ -45,6 +46,8 @@ export class ListSource implements IndexSource {
 export interface WatchSourceOptions {
   readonly kubeConfig: KubeConfig;
   readonly registry?: Registry;
+  /** Failing lists and reconnects are logged here (rate-limited). */
+  readonly logger?: Logger;
   readonly staleAfterMs: () => number;
   /** How long a rebuild may take to list everything before the new policy is given up. */
   readonly rebuildTimeoutMs?: number;
@@ -90,6 +93,7 @@ export class WatchSource implements IndexSource {
       index: () => index,
       staleAfterMs: this.options.staleAfterMs,
       registry: this.options.registry,
+      logger: this.options.logger,
     });
     watch.start();
     return watch;

@@ -26,6 +26,10 @@ export interface ReflectorEvents {
   onEvent?(type: string): void;
   onRelist?(): void;
   onRestart?(reason: string): void;
+  /** A list or watch attempt failed (refused, error status, dropped); `attempt` counts since the last success. */
+  onAttemptFailed?(error: string, attempt: number): void;
+  /** A list or watch succeeded again after `failedAttempts` failures. */
+  onRecovered?(failedAttempts: number): void;
 }
 
 export interface ReflectorOptions<T> {
@@ -54,6 +58,15 @@ function objectKey(obj: Listed): string {
   return obj.metadata?.namespace ? `${obj.metadata.namespace}/${name}` : name;
 }
 
+/** One line for logs and /readyz: client-node's errors carry a status code or a cause (ECONNREFUSED). */
+function describeError(err: unknown): string {
+  const e = err as { message?: string; statusCode?: number; code?: string | number; cause?: { code?: string; message?: string } } | null;
+  const text = e?.message || String(err);
+  const cause = e?.cause?.code ?? (typeof e?.code === 'string' ? e.code : undefined);
+  const oneLine = text.split('\n')[0]!.slice(0, 200);
+  return cause && !oneLine.includes(cause) ? `${oneLine} (${cause})` : oneLine;
+}
+
 /** What readiness and metrics read of a running reflector. */
 export interface ReflectorHandle {
   readonly synced: boolean;
@@ -79,13 +92,20 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
   private currentWatch: AbortController | undefined;
   private running: Promise<void> | undefined;
   private failures = 0;
+  /** Failed attempts since the last successful list or watch, for logs (backoff keeps its own). */
+  private failedAttempts = 0;
   private eventsThisWatch = 0;
 
   /** The initial list has been applied. */
   synced = false;
   /** A watch stream is open right now. */
   connected = false;
-  /** When the reflector was last known healthy (listed, connected, or got an event). */
+  /**
+   * The last moment the reflector was really healthy: a list completed, an event (bookmarks
+   * included) arrived, or a watch stream that was open and well ended. A refused or failed
+   * attempt never moves it, so readiness measures the outage from its true start. While
+   * `connected`, the reflector is healthy now.
+   */
   lastHealthyAt: number;
   /** When the last watch event (bookmarks included) arrived. */
   lastEventAt: number | undefined;
@@ -129,7 +149,9 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
         if (this.stopping.signal.aborted) break;
         this.connected = false;
         this.failures += 1;
-        this.lastError = (err as Error).message ?? String(err);
+        this.failedAttempts += 1;
+        this.lastError = describeError(err);
+        this.options.events?.onAttemptFailed?.(this.lastError, this.failedAttempts);
         if ((err as { statusCode?: number; code?: number }).statusCode === 410 || (err as { code?: number }).code === 410) {
           this.resourceVersion = undefined;
         }
@@ -174,14 +196,28 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
     this.options.handlers.reconcile(listed);
     this.resourceVersion = resourceVersion ?? '0';
     this.synced = true;
-    this.lastHealthyAt = this.now();
+    this.markHealthy();
     this.options.events?.onRelist?.();
+  }
+
+  private markHealthy(): void {
+    this.lastHealthyAt = this.now();
+    this.noteRecovered();
+  }
+
+  private noteRecovered(): void {
+    if (this.failedAttempts > 0) {
+      const failed = this.failedAttempts;
+      this.failedAttempts = 0;
+      this.options.events?.onRecovered?.(failed);
+    }
   }
 
   private watchOnce(fromVersion: string): Promise<WatchOutcome> {
     return new Promise<WatchOutcome>((resolve, reject) => {
       let expired = false;
       let finished = false;
+      let connectedAt: number | undefined;
       this.eventsThisWatch = 0;
       const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60);
       // client-node's Watch has no client-side timeout: a silently dead connection would hang
@@ -195,7 +231,8 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
       const handle = (type: string, obj: T & { code?: number; message?: string }) => {
         if (finished) return;
         this.eventsThisWatch += 1;
-        this.lastEventAt = this.lastHealthyAt = this.now();
+        this.lastEventAt = this.now();
+        this.markHealthy();
         this.options.events?.onEvent?.(type);
         const version = obj?.metadata?.resourceVersion;
         switch (type) {
@@ -224,8 +261,10 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
         finished = true;
         clearTimeout(watchdog);
         this.stopping.signal.removeEventListener('abort', onStop);
+        // A stream that was open and well was healthy up to now; one that was refused, or
+        // opened and closed at once without an event, says nothing about the API server's health.
+        if (connectedAt !== undefined && (this.eventsThisWatch > 0 || this.now() - connectedAt >= 1000)) this.markHealthy();
         this.connected = false;
-        this.lastHealthyAt = this.now();
         if (expired || (err as { statusCode?: number } | null)?.statusCode === 410) resolve('expired');
         else if (err && !this.stopping.signal.aborted) reject(err instanceof Error ? err : new Error(String(err)));
         else resolve('ended');
@@ -237,7 +276,8 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
           if (this.stopping.signal.aborted) controller.abort();
           if (!finished) {
             this.connected = true;
-            this.lastHealthyAt = this.now();
+            connectedAt = this.now();
+            this.noteRecovered();
           }
         }, done);
     });
