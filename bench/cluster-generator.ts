@@ -13,7 +13,8 @@ import { once } from 'node:events';
 import type { KubeList } from '../src/cluster/snapshot.js';
 import { namespaceObject, nodeObject, podObject, type KubeObject } from './kube-templates.js';
 import { Prng } from './prng.js';
-import { ALLOW_ALL_UNSAFE, PLAIN_NODE_ALLOW_LISTS, PROFILES, podSysctls, sysctlConf, type SysctlProfile } from './sysctl-profiles.js';
+import { DEFAULT_SHAPE, nodeNamer, type ClusterShape } from './cluster-shape.js';
+import { ALLOW_ALL_UNSAFE, PLAIN, PLAIN_NODE_ALLOW_LISTS, profilesOf, podSysctls, sysctlConf, type SysctlProfile } from './sysctl-profiles.js';
 
 export interface ClusterSpec {
   readonly nodes: number;
@@ -25,6 +26,8 @@ export interface ClusterSpec {
    * that would flatter the figures). Not counted in `nodes x podsPerNode`.
    */
   readonly pendingPods?: number;
+  /** Names, teams, dedicated share, allow-lists, profiles: the bench's own cluster when absent. */
+  readonly shape?: ClusterShape;
 }
 
 export interface NamespacePlan {
@@ -54,8 +57,6 @@ export interface ClusterPlan {
   readonly nodes: readonly NodePlan[];
 }
 
-const TEAMS = 10;
-const DEDICATED_SHARE = 0.7;
 /** Every tenth node is idle. */
 const IDLE_EVERY = 10;
 const DAEMONSETS = ['kube-proxy', 'node-exporter', 'fluent-bit'] as const;
@@ -77,11 +78,6 @@ export function teamName(i: number): string {
   return `team-${String(i).padStart(2, '0')}`;
 }
 
-/** AWS-style node names: realistic lengths make realistic `NodeNames` bodies. */
-export function nodeName(index: number): string {
-  return `ip-10-0-${(index >> 8) & 255}-${index & 255}.eu-west-1.compute.internal`;
-}
-
 export function planCluster(spec: ClusterSpec): ClusterPlan {
   if (!Number.isInteger(spec.nodes) || spec.nodes < IDLE_EVERY || spec.nodes > 65_536) {
     throw new RangeError(`nodes must be an integer in ${IDLE_EVERY}..65536`);
@@ -89,8 +85,11 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   if (!Number.isInteger(spec.podsPerNode) || spec.podsPerNode < IDLE_NODE_PODS + 1) {
     throw new RangeError(`podsPerNode must be an integer >= ${IDLE_NODE_PODS + 1}`);
   }
+  const shape = spec.shape ?? DEFAULT_SHAPE;
   const rng = new Prng(spec.seed * 7919 + 1);
-  const teams = Array.from({ length: TEAMS }, (_, i) => teamName(i));
+  const teams = Array.from({ length: shape.teams }, (_, i) => teamName(i));
+  const profiles = profilesOf(shape.profiles);
+  const nodeName = nodeNamer(shape.names);
   const namespaces: NamespacePlan[] = [
     ...teams.flatMap((team) => [{ name: `${team}-apps`, team }, { name: `${team}-data`, team }]),
     { name: 'shared-tools', team: undefined },
@@ -105,16 +104,27 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   let busyIndex = 0;
   for (let index = 0; index < spec.nodes; index += 1) {
     const idle = index % IDLE_EVERY === IDLE_EVERY - 1;
-    const profile = rng.weighted(PROFILES);
-    const dedicated = rng.next() < DEDICATED_SHARE;
+    const profile = rng.weighted(profiles);
+    const dedicated = rng.next() < shape.dedicatedShare;
     const team = dedicated ? rng.pick(teams) : undefined;
-    const hasUnsafe = Object.keys(profile.unsafe).length > 0;
-    const allowedUnsafe = hasUnsafe ? ALLOW_ALL_UNSAFE : rng.pick(PLAIN_NODE_ALLOW_LISTS);
+    const allowedUnsafe = allowListOf(shape, profile, rng);
     // Spread busy pods evenly; the first `busyPods % busyCount` busy nodes take one more.
     const pods = idle ? IDLE_NODE_PODS : Math.floor(busyPods / busyCount) + (busyIndex++ < busyPods % busyCount ? 1 : 0);
     nodes.push({ index, name: nodeName(index), uid: rng.uid(), zone: ZONES[index % ZONES.length]!, team, profile, idle, allowedUnsafe, pods });
   }
   return { spec, teams, namespaces, nodes };
+}
+
+/**
+ * Without a share, nodes running unsafe profiles allow them all and plain nodes pick one of
+ * three lists (none among them). With a share, that many nodes declare a list, whatever runs.
+ */
+function allowListOf(shape: ClusterShape, profile: SysctlProfile, rng: Prng): string | undefined {
+  if (shape.allowListShare === undefined) {
+    return Object.keys(profile.unsafe).length > 0 ? ALLOW_ALL_UNSAFE : rng.pick(PLAIN_NODE_ALLOW_LISTS);
+  }
+  if (rng.next() >= shape.allowListShare) return undefined;
+  return rng.next() < 0.5 ? ALLOW_ALL_UNSAFE : 'net.core.somaxconn,kernel.shmmax,kernel.sem';
 }
 
 /** A pending pod of the bind pool and the node its bind names: one the rules let it onto. */
@@ -176,7 +186,7 @@ export function* clusterItems(plan: ClusterPlan): Generator<KubeObject> {
       } else {
         const finished = node.idle || rng.next() < FINISHED_SHARE;
         // Finished pods hold no kernel state (they never count), so they carry no sysctls.
-        const profile = finished ? PROFILES[0]! : node.profile;
+        const profile = finished ? PLAIN : node.profile;
         const app = finished ? 'nightly-report' : rng.pick(APPS[profile.name] ?? APPS.plain!);
         const templateHash = rng.hex(9).replace(/[0-3]/g, 'b');
         const sysctls = podSysctls(profile.unsafe);

@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { FakeApiServer, type Resource } from '../test/support/fake-api-server.js';
 import { clusterItems, planCluster } from './cluster-generator.js';
+import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
 import type { ChildReady } from './server-child.js';
 
 const RESOURCES: Readonly<Record<string, Resource>> = { Namespace: 'namespaces', Node: 'nodes', Pod: 'pods' };
@@ -16,15 +17,13 @@ const RESOURCES: Readonly<Record<string, Resource>> = { Namespace: 'namespaces',
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      nodes: { type: 'string', default: '500' },
-      'pods-per-node': { type: 'string', default: '30' },
-      seed: { type: 'string', default: '1' },
+      ...CLUSTER_OPTIONS,
     },
   });
   const started = performance.now();
   const api = new FakeApiServer();
   let pods = 0;
-  for (const item of clusterItems(planCluster({ nodes: Number(values.nodes), podsPerNode: Number(values['pods-per-node']), seed: Number(values.seed) }))) {
+  for (const item of clusterItems(planCluster(clusterSpecOf(values)))) {
     const resource = RESOURCES[item.kind];
     if (!resource) throw new Error(`the generator made a ${item.kind}, which the fake API server does not serve`);
     api.create(resource, item);

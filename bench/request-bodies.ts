@@ -33,13 +33,20 @@ export function requestBodies(plan: ClusterPlan, mode: CandidateMode, share: num
   return PLACED_PODS.map((placed, i) => {
     const start = Math.floor((i * total) / PLACED_PODS.length);
     const window = Array.from({ length: count }, (_, k) => plan.nodes[(start + k) % total]!);
-    const Pod = pendingPod(placed, i);
+    const Pod = pendingPod({ ...placed, namespace: namespaceIn(plan, placed.namespace) }, i);
     const body =
       mode === 'names'
         ? { Pod, Nodes: null, NodeNames: window.map((node) => node.name) }
         : { Pod, Nodes: { metadata: {}, items: window.map((node) => nodeObjectOf(node, true)) }, NodeNames: null };
     return { pod: placed.name, candidates: count, body: JSON.stringify(body) };
   });
+}
+
+/** A team's namespace of the fixture pods, in a cluster of fewer teams: the same suffix of team number modulo teams. */
+function namespaceIn(plan: ClusterPlan, namespace: string): string {
+  const team = /^team-(\d+)-(.*)$/.exec(namespace);
+  if (!team || Number(team[1]) < plan.teams.length) return namespace;
+  return `${plan.teams[Number(team[1]) % plan.teams.length]}-${team[2]}`;
 }
 
 /**
@@ -51,7 +58,7 @@ export function bindBodies(plan: ClusterPlan): string[] {
 }
 
 /** A pending pod shaped like names/c-unsafe-filter.json's: stored object, managedFields and defaults included. */
-export function pendingPod(placed: PlacedPod, i: number): KubeObject {
+export function pendingPod(placed: Omit<PlacedPod, "namespace"> & { readonly namespace: string }, i: number): KubeObject {
   const profile = profileNamed(placed.profile);
   const sysctls = podSysctls(profile.unsafe);
   if (placed.safe) sysctls.push({ name: 'net.ipv4.ip_local_port_range', value: '1024 65000' });

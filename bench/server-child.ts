@@ -16,6 +16,7 @@ import { StaticReadiness } from '../src/http/readiness.js';
 import { listen } from '../src/http/serve.js';
 import { createBaselineServer } from './baseline-server.js';
 import { generateCluster } from './cluster-generator.js';
+import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
 import { listenOnLoopback } from './json-http.js';
 import { createNaiveServer } from './naive-server.js';
 import { startServingProfile } from './serving-profiler.js';
@@ -43,14 +44,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       kind: { type: 'string' },
-      nodes: { type: 'string', default: '500' },
-      'pods-per-node': { type: 'string', default: '30' },
-      seed: { type: 'string', default: '1' },
-      'pending-pods': { type: 'string', default: '0' },
+      ...CLUSTER_OPTIONS,
       'profile-dir': { type: 'string' },
     },
   });
-  const spec = { nodes: Number(values.nodes), podsPerNode: Number(values['pods-per-node']), seed: Number(values.seed), pendingPods: Number(values['pending-pods']) };
+  const spec = clusterSpecOf(values);
   const started = performance.now();
   let server: Server;
   let pods = 0;

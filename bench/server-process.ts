@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSpec } from './cluster-generator.js';
+import { clusterSpecArgs } from './cluster-spec-args.js';
 import { youngGenerationOptions } from './deployment-node-options.js';
 import type { ChildReady, ServerKind, ServerTimings } from './server-child.js';
 
@@ -59,10 +60,7 @@ export async function startFakeApiServer(cluster: ClusterSpec): Promise<Listenin
   return listening;
 }
 
-function clusterArgs(cluster: ClusterSpec): string[] {
-  const args = ['--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed)];
-  return cluster.pendingPods ? [...args, '--pending-pods', String(cluster.pendingPods)] : args;
-}
+const clusterArgs = clusterSpecArgs;
 
 async function startListeningChild(entry: string, args: string[], name: string): Promise<ListeningChild & { child: ChildProcess }> {
   // BENCH_TRACE_GC=1 prints each child's garbage collections (V8 --trace-gc) to the bench's output.

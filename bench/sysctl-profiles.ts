@@ -24,6 +24,34 @@ export const PROFILES: readonly SysctlProfile[] = [
   { name: 'mq', weight: 5, unsafe: { 'kernel.msgmax': '65536', 'kernel.msgmnb': '65536' }, nodeLevel: {} },
 ];
 
+export const PLAIN = PROFILES[0]!;
+
+/**
+ * The first `count` profiles of a cluster shape: 1 is plain nodes only; up to 7 the story's
+ * middleware (a cache besides the six above); past that, variants of them with other values,
+ * as teams tune the same middleware differently. Plain nodes keep their share; the rest split
+ * the remainder evenly.
+ */
+export function profilesOf(count: number): readonly SysctlProfile[] {
+  if (!Number.isInteger(count) || count < 1 || count > 500) throw new RangeError('profiles must be an integer in 1..500');
+  if (count === PROFILES.length) return PROFILES;
+  const named = [...PROFILES, CACHE].slice(0, count);
+  const variants = Array.from({ length: Math.max(0, count - named.length) }, (_, k) => variantOf(named[1 + (k % (named.length - 1))]!, k));
+  const tuned = [...named.slice(1), ...variants];
+  const share = (100 - PLAIN.weight) / Math.max(1, tuned.length);
+  return [PLAIN, ...tuned.map((p) => ({ ...p, weight: share }))];
+}
+
+const CACHE: SysctlProfile = { name: 'cache', weight: 5, unsafe: { 'net.core.somaxconn': '511' }, nodeLevel: { 'vm.overcommit_memory': '1' } };
+
+/** The same middleware with its first value changed: another profile, same names. */
+function variantOf(base: SysctlProfile, k: number): SysctlProfile {
+  const bump = (values: Readonly<Record<string, string>>, first: boolean) =>
+    Object.fromEntries(Object.entries(values).map(([name, value], i) => [name, first && i === 0 ? `${value.split(' ')[0]}${k + 1}${value.includes(' ') ? value.slice(value.indexOf(' ')) : ''}` : value]));
+  const unsafeFirst = Object.keys(base.unsafe).length > 0;
+  return { name: `${base.name}-v${k + 1}`, weight: base.weight, unsafe: bump(base.unsafe, unsafeFirst), nodeLevel: bump(base.nodeLevel, !unsafeFirst) };
+}
+
 export function profileNamed(name: string): SysctlProfile {
   const profile = PROFILES.find((p) => p.name === name);
   if (!profile) throw new RangeError(`no sysctl profile ${name}`);

@@ -14,7 +14,8 @@ import { decodeExtenderArgs } from '../src/http/decode.js';
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
 import { passAll } from './baseline-server.js';
-import { generateCluster } from './cluster-generator.js';
+import { generateCluster, type ClusterSpec } from './cluster-generator.js';
+import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
 import { requestBodies } from './request-bodies.js';
 import type { CandidateVerb } from './scenarios.js';
 import { median, sortedPercentile } from './stats.js';
@@ -57,8 +58,9 @@ function medianPhases(all: PhaseTimes[]): PhaseTimes {
   return { parseMs: of((p) => p.parseMs), validateMs: of((p) => p.validateMs), verbMs: of((p) => p.verbMs), encodeMs: of((p) => p.encodeMs), answerBytes: of((p) => p.answerBytes) };
 }
 
-function measure(nodes: number, podsPerNode: number, seed: number): VerbBreakdown {
-  const { plan, list } = generateCluster({ nodes, podsPerNode, seed });
+function measure(spec: ClusterSpec): VerbBreakdown {
+  const nodes = spec.nodes;
+  const { plan, list } = generateCluster(spec);
   const extender = createExtender({ policy: DEFAULT_POLICY });
   applyList(extender.index, list);
   const bodies = requestBodies(plan, 'names', 1);
@@ -102,10 +104,8 @@ function measure(nodes: number, podsPerNode: number, seed: number): VerbBreakdow
 
 const { values } = parseArgs({
   options: {
-    nodes: { type: 'string', default: '5000' },
-    'pods-per-node': { type: 'string', default: '30' },
-    seed: { type: 'string', default: '1' },
+    ...CLUSTER_OPTIONS,
   },
 });
-process.send?.(measure(Number(values.nodes), Number(values['pods-per-node']), Number(values.seed)));
+process.send?.(measure(clusterSpecOf(values)));
 process.disconnect?.();

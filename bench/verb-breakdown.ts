@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { runChild } from './child-runner.js';
 import type { ClusterSpec } from './cluster-generator.js';
+import { clusterSpecArgs } from './cluster-spec-args.js';
 import type { VerbBreakdown } from './verb-breakdown-child.js';
 
 export type { PhaseTimes, VerbBreakdown } from './verb-breakdown-child.js';
@@ -9,5 +10,5 @@ export type { PhaseTimes, VerbBreakdown } from './verb-breakdown-child.js';
 const CHILD = fileURLToPath(new URL('./verb-breakdown-child.js', import.meta.url));
 
 export function measureVerbBreakdown(cluster: ClusterSpec): Promise<VerbBreakdown> {
-  return runChild<VerbBreakdown>(CHILD, ['--nodes', String(cluster.nodes), '--pods-per-node', String(cluster.podsPerNode), '--seed', String(cluster.seed)]);
+  return runChild<VerbBreakdown>(CHILD, clusterSpecArgs(cluster));
 }
