@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { applyList, readSnapshotFile } from './cluster/snapshot.js';
+import { applyList, loadSnapshotFile } from './cluster/snapshot.js';
 import { DEFAULT_POLICY, loadPolicyFile } from './config/policy.js';
 import { demoCluster } from './demo/demo-cluster.js';
 import { explainPod } from './explain/explain-pod.js';
@@ -26,7 +26,8 @@ try {
   const options = program.opts<{ snapshot?: string; config?: string; nodes?: string; json?: boolean }>();
   const policy = options.config ? loadPolicyFile(options.config) : DEFAULT_POLICY;
   const index = new ClusterIndex(policy);
-  applyList(index, options.snapshot ? readSnapshotFile(options.snapshot) : demoCluster());
+  if (options.snapshot) loadSnapshotFile(index, options.snapshot);
+  else applyList(index, demoCluster());
   const podFile = program.args[0]!;
   let pod: KubePod;
   try {

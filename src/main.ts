@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ApiBindingTarget } from './cluster/binding-target.js';
 import { ListSource, WatchSource, type IndexSource } from './cluster/index-source.js';
 import { loadKubeConfig } from './cluster/kube-config.js';
-import { readSnapshotFile } from './cluster/snapshot.js';
+import { SnapshotError } from './cluster/snapshot.js';
 import { DEFAULT_POLICY, loadPolicyFile, needsReindex, type Policy } from './config/policy.js';
 import { parseConfigMapRef, PolicyConfigMapWatcher } from './config/policy-configmap-watcher.js';
 import { PolicyFileWatcher } from './config/policy-file-watcher.js';
@@ -70,7 +70,8 @@ function prepare(options: Options): Prepared {
   if (options.clientCa && !options.tlsCert) throw new Error('--client-ca needs --tls-cert and --tls-key');
   const policy = options.config ? loadPolicyFile(options.config) : DEFAULT_POLICY;
   const tls = options.tlsCert && options.tlsKey ? { certFile: options.tlsCert, keyFile: options.tlsKey, clientCaFile: options.clientCa } : undefined;
-  if (options.snapshot) return { policy, tls, list: new ListSource(readSnapshotFile(options.snapshot)), sourceName: `snapshot ${options.snapshot}` };
+  // The snapshot is streamed into the index at start (below), not held here.
+  if (options.snapshot) return { policy, tls, list: new ListSource({ file: options.snapshot }), sourceName: `snapshot ${options.snapshot}` };
   const kubeConfig = options.demo ? undefined : loadKubeConfig(options.kubeconfig);
   if (options.configMap && !kubeConfig) throw new Error('--config-map needs a cluster (--kubeconfig, KUBECONFIG or in-cluster)');
   if (!kubeConfig) return { policy, tls, list: new ListSource(demoCluster()), sourceName: 'embedded demo cluster' };
@@ -109,7 +110,13 @@ async function main(): Promise<void> {
   });
   source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, logger, staleAfterMs: () => extender.state.policy.staleAfterSeconds * 1000 });
   const indexSource = source;
-  indexSource.start(extender.index);
+  try {
+    indexSource.start(extender.index);
+  } catch (err) {
+    if (!(err instanceof SnapshotError)) throw err;
+    process.stderr.write(`sysctl-extender: ${err.message}\n`);
+    process.exit(2);
+  }
   logger.info({ source: sourceName }, 'index source started');
 
   const policySource = options.config ? `file ${options.config}` : options.configMap ? `configmap ${options.configMap}` : undefined;

@@ -5,7 +5,7 @@ import type { Policy } from '../config/policy.js';
 import type { Readiness } from '../http/readiness.js';
 import { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import { ClusterWatch } from './cluster-watch.js';
-import { applyList, type KubeList, type LoadCounts } from './snapshot.js';
+import { applyList, loadSnapshotFile, type KubeList, type LoadCounts } from './snapshot.js';
 
 /**
  * What fills the index: a fixed List (snapshot, demo) or the cluster's watches. A policy that
@@ -19,14 +19,21 @@ export interface IndexSource extends Readiness {
   rebuild(policy: Policy): Promise<ClusterIndex>;
 }
 
+/** A fixed cluster: a List in memory (the demo cluster), or a snapshot file read again for each rebuild. */
 export class ListSource implements IndexSource {
   private loaded = false;
   counts: LoadCounts | undefined;
 
-  constructor(private readonly list: KubeList) {}
+  /**
+   * `list`: an in-memory List, or the path of a snapshot file. A file is streamed into the
+   * index and not kept: the index is the only copy of the cluster (a parsed 150,000-pod List
+   * beside it doubled the resident memory), and a rebuild for new keys reads the file again.
+   */
+  constructor(private readonly list: KubeList | { readonly file: string }) {}
 
+  /** Loads the index; throws SnapshotError (one line, naming the file) when the file is unusable. */
   start(index: ClusterIndex): void {
-    this.counts = applyList(index, this.list);
+    this.counts = this.fill(index);
     this.loaded = true;
   }
 
@@ -34,8 +41,12 @@ export class ListSource implements IndexSource {
 
   async rebuild(policy: Policy): Promise<ClusterIndex> {
     const index = new ClusterIndex(policy);
-    applyList(index, this.list);
+    this.fill(index);
     return index;
+  }
+
+  private fill(index: ClusterIndex): LoadCounts {
+    return 'file' in this.list ? loadSnapshotFile(index, this.list.file) : applyList(index, this.list);
   }
 
   check(): { ready: true } | { ready: false; reason: string } {
