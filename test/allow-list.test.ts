@@ -123,10 +123,29 @@ describe('AllowList.parse and allows', () => {
     expect(mustParse(' kernel.shm*, net.* ').source).toBe(' kernel.shm*, net.* ');
   });
 
-  // The kubelet refuses `--allowed-unsafe-sysctls=*` ("not known to be namespaced"): a node
-  // whose annotation says so mirrors a kubelet that cannot start, so the list is unreadable.
-  it.each(['*', 'kernel.*', 'net*', 'vm.swappiness', 'kernel.se*'])('a pattern not known to be namespaced (%s) is refused', (input) => {
-    expect(AllowList.parse(input)).toEqual({ error: `sysctl pattern "${input}" is not known to be namespaced` });
+  // The kubelet refuses `--allowed-unsafe-sysctls=*` ("not known to be namespaced",
+  // pkg/kubelet/sysctl/allowlist.go NewAllowlist): a node whose annotation says so mirrors a
+  // kubelet that cannot start, so the list is unreadable.
+  it.each(['*', 'kernel.*', 'net*', 'kernel.se*', 'kernel.shmm*', 'kernel.msgm*', 'fs.mqueue*'])('a pattern whose stem is not known to be namespaced (%s) is refused', (input) => {
+    expect(AllowList.parse(input)).toEqual({ error: `the kubelet refuses "${input}": its stem is not known to be namespaced` });
+  });
+
+  it.each(['vm.swappiness', 'kernel.shm_next_id', 'kernel.msg_next_id', 'kernel.sem_next_id'])('a name not known to be namespaced (%s) is refused', (input) => {
+    expect(AllowList.parse(input)).toEqual({ error: `the kubelet refuses "${input}": it is not known to be namespaced` });
+  });
+
+  it('kubelets before 1.29 matched IPC stems as prefixes: kernel.shmm* reads there (namespace.go before PR #118705)', () => {
+    const legacy = AllowList.parse('kernel.shmm*, kernel.msgm*', 'legacy-ipc');
+    if (!(legacy instanceof AllowList)) throw new Error(legacy.error);
+    expect(legacy.allows('kernel.shmmax')).toBe(true);
+    expect(legacy.allows('kernel.msgmnb')).toBe(true);
+    expect(AllowList.parse('kernel.*', 'legacy-ipc')).toHaveProperty('error');
+  });
+
+  it('knows which kubelet-safe sysctls it admits (for kubelets that do not count them safe)', () => {
+    expect(mustParse('net.ipv4.tcp_rmem, kernel.sem').safeMask).not.toBe(0);
+    expect(mustParse('kernel.sem').safeMask).toBe(0);
+    expect(mustParse('net.ipv4.*').safeMask).toBe(mustParse('net.*').safeMask);
   });
 });
 

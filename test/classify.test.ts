@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KUBELET_SAFE_SYSCTLS, SysctlClassifier, kernelNamespaceOf, type SysctlClass } from '../src/sysctl-index/classify.js';
 
 describe('KUBELET_SAFE_SYSCTLS', () => {
-  // The kubelet's safe list as of Kubernetes 1.32 (pkg/kubelet/sysctl/safe_sysctls.go).
+  // The kubelet's safe list as of Kubernetes 1.37 (pkg/kubelet/sysctl/safe_sysctls.go, PR #138389).
   const upstream = [
     'kernel.shm_rmid_forced',
     'net.ipv4.ip_local_port_range',
@@ -16,6 +16,8 @@ describe('KUBELET_SAFE_SYSCTLS', () => {
     'net.ipv4.tcp_keepalive_probes',
     'net.ipv4.tcp_rmem',
     'net.ipv4.tcp_wmem',
+    'net.ipv4.tcp_slow_start_after_idle',
+    'net.ipv4.tcp_notsent_lowat',
   ];
 
   it('holds exactly the upstream safe list', () => {
@@ -42,7 +44,12 @@ describe('kernelNamespaceOf', () => {
     { name: 'kernel.semmni is not namespaced (kernel.sem is exact)', input: 'kernel.semmni', want: undefined },
     { name: 'kernel.shmmax lives in the IPC namespace', input: 'kernel.shmmax', want: 'ipc' },
     { name: 'kernel.shm_rmid_forced lives in the IPC namespace', input: 'kernel.shm_rmid_forced', want: 'ipc' },
-    { name: 'kernel.shm alone matches the kernel.shm prefix', input: 'kernel.shm', want: 'ipc' },
+    { name: 'kernel.shm alone is only a glob stem, no sysctl (namespace.go, PR #118705)', input: 'kernel.shm', want: undefined },
+    { name: 'kernel.shm_next_id is not namespaced: IPC names are exact since kubelet 1.29', input: 'kernel.shm_next_id', want: undefined },
+    { name: 'kernel.msg_next_id is not namespaced', input: 'kernel.msg_next_id', want: undefined },
+    { name: 'kernel.shmall lives in the IPC namespace', input: 'kernel.shmall', want: 'ipc' },
+    { name: 'kernel.shmmni lives in the IPC namespace', input: 'kernel.shmmni', want: 'ipc' },
+    { name: 'kernel.msgmni lives in the IPC namespace', input: 'kernel.msgmni', want: 'ipc' },
     { name: 'kernel.msgmax lives in the IPC namespace', input: 'kernel.msgmax', want: 'ipc' },
     { name: 'kernel.msgmnb lives in the IPC namespace', input: 'kernel.msgmnb', want: 'ipc' },
     { name: 'fs.mqueue.msg_max lives in the IPC namespace', input: 'fs.mqueue.msg_max', want: 'ipc' },

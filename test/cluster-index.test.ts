@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex, type NodeView } from '../src/sysctl-index/cluster-index.js';
 import { CONFLICTING_PROFILE, EMPTY_PROFILE } from '../src/sysctl-index/profile-intern.js';
-import { DB, DB_SMALL, VMS, WEB, namespace, node, pod } from './support/objects.js';
+import { DB, DB_SMALL, VMS, WEB, daemonSet, namespace, node, pod } from './support/objects.js';
 
 function fresh(): ClusterIndex {
   return new ClusterIndex(DEFAULT_POLICY);
@@ -130,19 +130,83 @@ describe('ClusterIndex updates', () => {
       () => ['pod', pod('ns', 'b', { node: 'n2', sysctls: DB })] as const,
       () => ['pod', pod('ns', 'c', { node: 'n2', daemonSet: true, sysctls: WEB })] as const,
       () => ['pod', pod('ns', 'd', { node: 'n2', sysctls: DB })] as const,
+      () => ['daemonset', daemonSet('ns')] as const,
     ];
     const snapshot = (order: number[]) => {
       const index = fresh();
       for (const i of order) {
         const [kind, obj] = events[i]!();
         if (kind === 'node') index.upsertNode(obj);
+        else if (kind === 'daemonset') index.upsertDaemonSet(obj);
         else index.upsertPod(obj);
       }
       return ['n1', 'n2'].map((n) => ({ occupants: index.node(n)?.occupants, profile: entries(index, index.node(n)) }));
     };
-    const expected = snapshot([0, 1, 2, 3, 4, 5]);
-    expect(snapshot([5, 4, 3, 2, 1, 0])).toEqual(expected);
-    expect(snapshot([2, 5, 0, 4, 1, 3])).toEqual(expected);
+    const expected = snapshot([0, 1, 2, 3, 4, 5, 6]);
+    expect(snapshot([6, 5, 4, 3, 2, 1, 0])).toEqual(expected);
+    expect(snapshot([2, 5, 6, 0, 4, 1, 3])).toEqual(expected);
     expect(expected[1]).toMatchObject({ occupants: 2 });
+  });
+});
+
+describe('DaemonSet pods are proven by the DaemonSet (SPEC section 1, idle node)', () => {
+  const build = () => {
+    const index = new ClusterIndex(DEFAULT_POLICY);
+    index.upsertNode(node('n'));
+    index.upsertPod(pod('kube-system', 'cni-n', { node: 'n', daemonSet: 'cni', sysctls: WEB }));
+    return index;
+  };
+
+  it('a pod claiming a DaemonSet the index has not seen makes its node busy and gives it a profile', () => {
+    const index = build();
+    expect(index.node('n')?.occupants).toBe(1);
+    expect(entries(index, index.node('n'))).toEqual(WEB);
+  });
+
+  it('the node turns idle and loses the profile when the DaemonSet appears, and back when it goes', () => {
+    const index = build();
+    expect(index.upsertDaemonSet(daemonSet('kube-system', 'cni'))).toBe(true);
+    expect(index.node('n')).toMatchObject({ occupants: 0, profileId: EMPTY_PROFILE });
+    expect(index.pod('kube-system', 'cni-n')?.occupiesNode).toBe(false);
+    index.deleteDaemonSet('kube-system', 'cni');
+    expect(index.node('n')?.occupants).toBe(1);
+    expect(entries(index, index.node('n'))).toEqual(WEB);
+  });
+
+  it('a DaemonSet recreated with another UID no longer proves the pods of the old one', () => {
+    const index = build();
+    index.upsertDaemonSet(daemonSet('kube-system', 'cni'));
+    index.upsertDaemonSet(daemonSet('kube-system', 'cni', 'a-new-uid'));
+    expect(index.node('n')?.occupants).toBe(1);
+    index.upsertPod(pod('kube-system', 'cni-n2', { node: 'n', sysctls: WEB, daemonSet: 'cni' }));
+    expect(index.node('n')?.occupants).toBe(2);
+  });
+
+  it('a proven pod keeps its standing through updates, and a deleted pod leaves no claim behind', () => {
+    const index = build();
+    index.upsertDaemonSet(daemonSet('kube-system', 'cni'));
+    index.upsertPod(pod('kube-system', 'cni-n', { node: 'n', daemonSet: 'cni', sysctls: WEB, labels: { changed: 'yes' } }));
+    expect(index.node('n')?.occupants).toBe(0);
+    index.deletePod('kube-system', 'cni-n');
+    index.deleteDaemonSet('kube-system', 'cni');
+    index.upsertPod(pod('kube-system', 'cni-n', { node: 'n', daemonSet: 'cni' }));
+    expect(index.node('n')?.occupants).toBe(1);
+  });
+
+  it('a finished pod stays out of the profile whatever its DaemonSet does', () => {
+    const index = new ClusterIndex(DEFAULT_POLICY);
+    index.upsertNode(node('n'));
+    index.upsertPod(pod('kube-system', 'done', { node: 'n', daemonSet: 'cni', sysctls: WEB, phase: 'Succeeded' }));
+    index.upsertDaemonSet(daemonSet('kube-system', 'cni'));
+    index.deleteDaemonSet('kube-system', 'cni');
+    expect(index.node('n')).toMatchObject({ occupants: 0, profileId: EMPTY_PROFILE });
+  });
+
+  it('refuses a DaemonSet without namespace, name or UID, and lists the ones it holds', () => {
+    const index = new ClusterIndex(DEFAULT_POLICY);
+    expect(index.upsertDaemonSet({ metadata: { namespace: 'ns', name: 'x' } })).toBe(false);
+    expect(index.upsertDaemonSet({ metadata: { name: 'x', uid: 'u' } })).toBe(false);
+    index.upsertDaemonSet(daemonSet('kube-system', 'cni'));
+    expect(index.daemonSetRefs()).toEqual([{ namespace: 'kube-system', name: 'cni' }]);
   });
 });

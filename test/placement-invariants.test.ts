@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
+import { EMPTY_PROFILE } from '../src/sysctl-index/profile-intern.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
 import { passingNodes, score } from './support/evaluate.js';
-import { DB, DB_SMALL, VMS, WEB, namespace, node, pod, type PodOptions } from './support/objects.js';
+import { ALLOW_ALL_UNSAFE, DB, DB_SMALL, VMS, WEB, namespace, node, pod, type PodOptions } from './support/objects.js';
 
 /** Deterministic PRNG (mulberry32) so a failure replays. */
 function random(seed: number): () => number {
@@ -43,10 +44,12 @@ function simulate(seed: number, arrivals: number) {
   const index = new ClusterIndex(DEFAULT_POLICY);
   NAMESPACES.forEach((ns) => index.upsertNamespace(ns));
   const nodes = [
-    ...['a1', 'a2', 'a3'].map((n) => node(n, { team: 'a' })),
-    ...['b1', 'b2'].map((n) => node(n, { team: 'b' })),
+    ...['a1', 'a2', 'a3'].map((n) => node(n, { team: 'a', allowed: ALLOW_ALL_UNSAFE })),
+    ...['b1', 'b2'].map((n) => node(n, { team: 'b', allowed: ALLOW_ALL_UNSAFE })),
     node('b3', { team: 'b', sysctls: VMS }),
-    ...['s1', 's2', 's3', 's4'].map((n) => node(n)),
+    ...['s1', 's2', 's3'].map((n) => node(n, { allowed: ALLOW_ALL_UNSAFE })),
+    // Declares no allow-list: takes only pods without unsafe sysctls.
+    node('s4', { kubelet: 'v1.31.4-eks-2d98532', kernel: '5.15.0-1048-aws' }),
     ...['t1', 't2'].map((n) => node(n, { sysctls: VMS, allowed: 'net.*' })),
   ];
   nodes.forEach((n) => index.upsertNode(n));
@@ -85,6 +88,8 @@ describe('SPEC invariants under a stream of placements and departures', () => {
       const declaredOf = new Map(nodes.map((n) => [n.metadata!.name!, n.metadata!.annotations?.['sysctl-extender.io/sysctls']]));
       const profilesOnNode = new Map<string, Set<number>>();
       for (const { pod: p, node: n, profile } of placed) {
+        // the kubelet admits what it runs: s4 declares no allow-list, so nothing unsafe goes there
+        if (n === 's4') expect(index.pod(p.metadata!.namespace!, p.metadata!.name!)?.unsafeId).toBe(EMPTY_PROFILE);
         // 1. no pod runs on a node dedicated to another team (teamless pods: shared nodes only)
         const nodeTeam = teamOfNode.get(n);
         if (nodeTeam !== undefined) expect(TEAM_OF[p.metadata!.namespace!]).toBe(nodeTeam);
@@ -108,7 +113,8 @@ describe('scoring', () => {
   const cluster = () => {
     const index = new ClusterIndex(DEFAULT_POLICY);
     NAMESPACES.forEach((ns) => index.upsertNamespace(ns));
-    for (const n of [node('own-idle', { team: 'a' }), node('own-db', { team: 'a' }), node('shared-idle'), node('shared-db'), node('shared-busy')]) index.upsertNode(n);
+    const open = { allowed: ALLOW_ALL_UNSAFE };
+    for (const n of [node('own-idle', { team: 'a', ...open }), node('own-db', { team: 'a', ...open }), node('shared-idle', open), node('shared-db', open), node('shared-busy', open)]) index.upsertNode(n);
     index.upsertPod(pod('team-a', 'db-0', { node: 'own-db', sysctls: DB }));
     index.upsertPod(pod('team-b', 'db-1', { node: 'shared-db', sysctls: DB }));
     index.upsertPod(pod('team-b', 'web', { node: 'shared-busy' }));
@@ -137,8 +143,8 @@ describe('scoring', () => {
     const { parsePolicy } = await import('../src/config/policy.js');
     const index = new ClusterIndex(parsePolicy({ weights: { profileReuse: 0, ownTeam: 1 } }));
     NAMESPACES.forEach((ns) => index.upsertNamespace(ns));
-    index.upsertNode(node('own', { team: 'a' }));
-    index.upsertNode(node('shared'));
+    index.upsertNode(node('own', { team: 'a', allowed: ALLOW_ALL_UNSAFE }));
+    index.upsertNode(node('shared', { allowed: ALLOW_ALL_UNSAFE }));
     index.upsertPod(pod('team-b', 'db', { node: 'shared', sysctls: DB }));
     const p = pod('team-a', 'p', { sysctls: DB });
     expect([score(index, p, 'own'), score(index, p, 'shared')]).toEqual([10, 0]);

@@ -9,6 +9,11 @@ export interface Policy {
   readonly weights: Readonly<{ profileReuse: number; ownTeam: number }>;
   readonly keys: PolicyKeys;
   readonly extraSafeSysctls: readonly string[];
+  /**
+   * false (default): a node without the allow-list annotation admits only its safe sysctls, as a
+   * kubelet without `--allowed-unsafe-sysctls` does. true: such a node is trusted to admit any.
+   */
+  readonly trustUndeclaredAllowList: boolean;
   readonly assumedPlacementTtlSeconds: number;
   readonly staleAfterSeconds: number;
   readonly bodyLimitBytes: number;
@@ -32,6 +37,7 @@ export const DEFAULT_POLICY: Policy = deepFreeze({
     allowedUnsafeSysctlsAnnotation: 'sysctl-extender.io/allowed-unsafe-sysctls',
   },
   extraSafeSysctls: [],
+  trustUndeclaredAllowList: false,
   assumedPlacementTtlSeconds: 30,
   staleAfterSeconds: 60,
   // A 5,000-node NodeList of full Node objects runs to tens of MB (about 8 kB per node).
@@ -79,9 +85,14 @@ export function parsePolicyText(text: string, origin: string): Policy {
   return parsePolicy(document);
 }
 
-/** Whether going from one policy to the other changes what the index reads from objects. */
+/**
+ * Whether going from one policy to the other needs the index rebuilt: it changes what the index
+ * reads from objects, or how it judges nodes (the rules read the allow-list setting from the
+ * index's own policy, so that it and the annotation it names always go together).
+ */
 export function needsReindex(from: Policy, to: Policy): boolean {
-  return JSON.stringify([from.keys, from.extraSafeSysctls]) !== JSON.stringify([to.keys, to.extraSafeSysctls]);
+  const judged = (p: Policy) => JSON.stringify([p.keys, p.extraSafeSysctls, p.trustUndeclaredAllowList]);
+  return judged(from) !== judged(to);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,6 +1,7 @@
 import type { Policy } from '../config/policy.js';
 import type { AllowList } from '../sysctl-index/allow-list.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
+import type { NodeProjection } from '../sysctl-index/node-projection.js';
 import { CONFLICTING_PROFILE, type ProfileTable } from '../sysctl-index/profile-intern.js';
 import type { PodRequirements } from './pod-requirements.js';
 import { REJECT, type Rejection } from './reasons.js';
@@ -47,12 +48,35 @@ export function filterNode(ctx: FilterContext, node: NodeView): Rejection | unde
   if (projection.team !== undefined && projection.team !== pod.team) {
     return pod.team === undefined ? REJECT.namespaceHasNoTeam : REJECT.otherTeam;
   }
-  if (projection.annotationProblem !== undefined) return REJECT.nodeAnnotationInvalid;
-  if (projection.allowList && pod.unsafe.length > 0 && !ctx.allows(projection.allowList)) {
-    return REJECT.unsafeNotAllowed;
+  if (projection.annotationProblem !== undefined) {
+    return projection.allowListUnreadable ? REJECT.allowListInvalid : REJECT.nodeAnnotationInvalid;
+  }
+  if (pod.safeMask !== 0 || pod.unsafe.length > 0) {
+    const refused = admissionRule(ctx, projection);
+    if (refused) return refused;
   }
   if (ctx.policy === 'compatible') return ctx.compatibleVerdict(projection.declaredId, node.profileId);
   return strictRule(pod, projection.declaredId, node);
+}
+
+/**
+ * Whether the node's kubelet admits the pod's sysctls (pkg/kubelet/sysctl/allowlist.go `Admit`:
+ * each must be on the safe list of that kubelet and kernel, or allowed by its
+ * `--allowed-unsafe-sysctls`). Integer work per node: the pod's safe sysctls and the node's
+ * safe list are bit masks, the allow-list verdict is memoised per shared list.
+ */
+function admissionRule(ctx: FilterContext, projection: NodeProjection): Rejection | undefined {
+  const pod = ctx.pod;
+  const runtime = projection.runtime;
+  // Safe on the newest kubelets, not here: unsafe on this node, or not namespaced by its kernel at all.
+  const notSafeHere = pod.safeMask & ~runtime.safeMask;
+  if ((notSafeHere & runtime.kernelMissingMask) !== 0) return REJECT.kernelNotNamespaced;
+  if (notSafeHere === 0 && pod.unsafe.length === 0) return undefined;
+  const list = projection.allowList;
+  if (!list) return pod.undeclaredAllowList;
+  if (pod.unsafe.length > 0 && !ctx.allows(list)) return REJECT.unsafeNotAllowed;
+  if ((notSafeHere & ~list.safeMask) !== 0) return REJECT.safeNotOnKubelet;
+  return undefined;
 }
 
 /**

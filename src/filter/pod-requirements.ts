@@ -4,7 +4,7 @@ import type { PodProjection } from '../sysctl-index/pod-projection.js';
 import { readPodNeeds } from '../sysctl-index/pod-needs.js';
 import type { ProfileId } from '../sysctl-index/profile-intern.js';
 import type { SysctlConfEntry } from '../sysctl-index/sysctl-conf.js';
-import { podProblem, type Rejection } from './reasons.js';
+import { allowListUndeclared, podProblem, type Rejection } from './reasons.js';
 
 /**
  * Everything the rules need of the pod being placed, computed once per request so that the
@@ -20,8 +20,20 @@ export interface PodRequirements {
   readonly nodeLevelId: ProfileId;
   readonly unsafe: readonly SysctlConfEntry[];
   readonly nodeLevel: readonly SysctlConfEntry[];
+  /** The kubelet-safe sysctls it sets (classify.ts bits): safe only where the node's kubelet and kernel say so. */
+  readonly safeMask: number;
   /** Set when no kubelet would run the pod as written. */
   readonly problem: Rejection | undefined;
+  /**
+   * Where a node declares no allow-list: undefined if it is trusted to admit every unsafe sysctl
+   * (policy trustUndeclaredAllowList), else the rejection it gets for any sysctl not safe there.
+   */
+  readonly undeclaredAllowList: Rejection | undefined;
+}
+
+/** The allow-list setting as the index's policy has it (a change of it rebuilds the index). */
+function undeclaredAllowList(index: ClusterIndex): Rejection | undefined {
+  return index.policy.trustUndeclaredAllowList ? undefined : allowListUndeclared(index.policy.keys.allowedUnsafeSysctlsAnnotation);
 }
 
 export function podRequirements(pod: KubePod, index: ClusterIndex): PodRequirements {
@@ -35,7 +47,9 @@ export function podRequirements(pod: KubePod, index: ClusterIndex): PodRequireme
     nodeLevelId: index.profiles.lookup(needs.nodeLevel),
     unsafe: needs.unsafe,
     nodeLevel: needs.nodeLevel,
+    safeMask: needs.safeMask,
     problem: needs.problem === undefined ? undefined : podProblem(needs.problem),
+    undeclaredAllowList: undeclaredAllowList(index),
   };
 }
 
@@ -49,6 +63,8 @@ export function requirementsOfProjection(pod: PodProjection, index: ClusterIndex
     nodeLevelId: pod.nodeLevelId,
     unsafe: entriesOf(pod.unsafeId),
     nodeLevel: entriesOf(pod.nodeLevelId),
+    safeMask: pod.safeMask,
     problem: pod.problem === undefined ? undefined : podProblem(pod.problem),
+    undeclaredAllowList: undeclaredAllowList(index),
   };
 }

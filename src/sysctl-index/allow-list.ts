@@ -1,4 +1,4 @@
-import { kernelNamespaceOf } from './classify.js';
+import { allowListStemNamespace, KUBELET_SAFE_SYSCTLS, legacyAllowListStemNamespace } from './classify.js';
 import { isValidSysctlName, normalizeSysctlName } from './sysctl-names.js';
 
 /**
@@ -7,39 +7,53 @@ import { isValidSysctlName, normalizeSysctlName } from './sysctl-names.js';
  */
 const SYSCTL_PATTERN = /^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*([a-z0-9][-_a-z0-9]*)?[a-z0-9*]$/;
 
+/** Which kubelet parses the list: 1.29+ knows the IPC names exactly; older ones by prefix. */
+export type AllowListDialect = 'exact-ipc' | 'legacy-ipc';
+
 /**
  * A node kubelet's `--allowed-unsafe-sysctls`, mirrored in the node annotation
  * `sysctl-extender.io/allowed-unsafe-sysctls`: comma-separated names, a trailing `*` makes a
- * prefix pattern. Parsed as the kubelet does (pkg/kubelet/sysctl/allowlist.go): a pattern the
- * kubelet would refuse at start-up, or one not known to be namespaced, makes the list unreadable.
+ * prefix pattern. Parsed as the kubelet does in `NewAllowlist` (kubernetes/kubernetes
+ * pkg/kubelet/sysctl/allowlist.go): every entry must match the pattern syntax, and the name, or
+ * the stem before a `*`, must be known to be namespaced; otherwise the kubelet refuses the flag
+ * and does not start, and the list is unreadable here.
  */
 export class AllowList {
+  /** Bits of the kubelet-safe sysctls this list also admits (where the kubelet does not count them safe). */
+  readonly safeMask: number;
+
   private constructor(
     readonly source: string,
     private readonly exact: ReadonlySet<string>,
     private readonly prefixes: readonly string[],
-  ) {}
+  ) {
+    let mask = 0;
+    for (const entry of KUBELET_SAFE_SYSCTLS) if (this.allows(entry.name)) mask |= 1 << entry.bit;
+    this.safeMask = mask;
+  }
 
   allows(normalizedName: string): boolean {
     return this.exact.has(normalizedName) || this.prefixes.some((p) => normalizedName.startsWith(p));
   }
 
   /**
-   * Like parse, but one shared object per distinct text: nodes mostly share a few allow-lists,
-   * and filter memoises its allow-list check per object.
+   * Like parse, but one shared object per distinct text and dialect: nodes mostly share a few
+   * allow-lists, and filter memoises its allow-list check per object.
    */
-  static parseShared(source: string): AllowList | { error: string } {
-    let parsed = shared.get(source);
+  static parseShared(source: string, dialect: AllowListDialect = 'exact-ipc'): AllowList | { error: string } {
+    const cache = dialect === 'exact-ipc' ? shared : sharedLegacy;
+    let parsed = cache.get(source);
     if (!parsed) {
-      if (shared.size >= 1024) shared.clear(); // bounded, whatever the cluster's annotations
-      parsed = AllowList.parse(source);
-      shared.set(source, parsed);
+      if (cache.size >= 1024) cache.clear(); // bounded, whatever the cluster's annotations
+      parsed = AllowList.parse(source, dialect);
+      cache.set(source, parsed);
     }
     return parsed;
   }
 
   /** Returns the list, or the reason the annotation cannot be read. */
-  static parse(source: string): AllowList | { error: string } {
+  static parse(source: string, dialect: AllowListDialect = 'exact-ipc'): AllowList | { error: string } {
+    const namespaceOf = dialect === 'exact-ipc' ? allowListStemNamespace : legacyAllowListStemNamespace;
     const exact = new Set<string>();
     const prefixes: string[] = [];
     for (const raw of source.split(',')) {
@@ -50,7 +64,9 @@ export class AllowList {
       const isPattern = normalized.endsWith('*');
       const stem = isPattern ? normalized.slice(0, -1) : normalized;
       if (!isPattern && !isValidSysctlName(item)) return { error: `invalid sysctl pattern "${item}"` };
-      if (!namespaced(stem)) return { error: `sysctl pattern "${item}" is not known to be namespaced` };
+      if (namespaceOf(stem) === undefined) {
+        return { error: `the kubelet refuses "${item}": ${isPattern ? 'its stem is' : 'it is'} not known to be namespaced` };
+      }
       if (isPattern) prefixes.push(stem);
       else exact.add(stem);
     }
@@ -59,11 +75,4 @@ export class AllowList {
 }
 
 const shared = new Map<string, AllowList | { error: string }>();
-
-/**
- * The kubelet's `NamespacedBy` check on a name or a pattern's prefix: `net.*` and `kernel.shm*`
- * pass; `kernel.*`, `net*` or `*` do not (they would reach node-level sysctls).
- */
-function namespaced(stem: string): boolean {
-  return kernelNamespaceOf(stem) !== undefined;
-}
+const sharedLegacy = new Map<string, AllowList | { error: string }>();

@@ -1,9 +1,9 @@
 import type { Policy } from '../config/policy.js';
 import { SysctlClassifier } from './classify.js';
 import { detachedCopy, detachedCopyOf, SharedStrings } from './detached-string.js';
-import type { KubeNamespace, KubeNode, KubePod } from './kube-objects.js';
+import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from './kube-objects.js';
 import { projectNode, type NodeProjection } from './node-projection.js';
-import { projectPod, type PodProjection } from './pod-projection.js';
+import { projectPod, type DaemonSetRef, type PodProjection } from './pod-projection.js';
 import { ProfileTable, type ProfileId } from './profile-intern.js';
 import { normalizeSysctlName } from './sysctl-names.js';
 
@@ -39,6 +39,18 @@ class NodeState implements NodeView {
   }
 }
 
+/**
+ * The pods of one namespace claiming one DaemonSet (name and UID) as their controller: proven
+ * while the watch shows a DaemonSet of that name and UID there. Shared by those pods.
+ */
+interface DaemonSetClaim extends DaemonSetRef {
+  readonly key: string;
+  readonly namespace: string;
+  proven: boolean;
+  /** Names of the claiming pods (each the stored pod's own string). */
+  readonly pods: Set<string>;
+}
+
 interface NamespaceEntry {
   /** The name pods in the namespace keep, so that 150,000 pods share a few dozen strings. */
   readonly name: string;
@@ -62,6 +74,9 @@ export class ClusterIndex {
   private readonly pods = new Map<string, PodProjection>();
   /** Preemption names its victims by UID only. */
   private readonly podsByUid = new Map<string, PodProjection>();
+  /** DaemonSets the watch has shown, namespace/name to UID: they prove the pods that claim them. */
+  private readonly daemonSets = new Map<string, string>();
+  private readonly claims = new Map<string, DaemonSetClaim>();
 
   constructor(readonly policy: Policy) {
     this.classifier = new SysctlClassifier(policy.extraSafeSysctls.map(normalizeSysctlName));
@@ -111,6 +126,8 @@ export class ClusterIndex {
       declaredId: projection.declaredId,
       allowList: projection.allowList,
       annotationProblem: detachedCopyOf(projection.annotationProblem),
+      allowListUnreadable: projection.allowListUnreadable,
+      runtime: projection.runtime,
     };
     this.recomputeProfile(state);
     return true;
@@ -183,6 +200,7 @@ export class ClusterIndex {
     if (!previous) return;
     this.pods.delete(key);
     if (previous.uid !== undefined) this.podsByUid.delete(previous.uid);
+    this.unclaim(previous);
     this.removeFromNode(previous);
   }
 
@@ -221,6 +239,41 @@ export class ClusterIndex {
     const confirmed = { ...current, assumed: false };
     this.pods.set(key, confirmed);
     if (confirmed.uid !== undefined) this.podsByUid.set(confirmed.uid, confirmed);
+  }
+
+  // --- DaemonSets -------------------------------------------------------------------------
+
+  /**
+   * A DaemonSet appeared or changed: the pods claiming it (same namespace, name and UID) become
+   * DaemonSet pods, which neither make their node busy nor give it a profile.
+   */
+  upsertDaemonSet(daemonSet: KubeDaemonSet): boolean {
+    const meta = daemonSet.metadata;
+    const [namespace, name, uid] = [meta?.namespace, meta?.name, meta?.uid];
+    if (typeof namespace !== 'string' || typeof name !== 'string' || typeof uid !== 'string' || !namespace || !name || !uid) return false;
+    const key = podKey(namespace, name);
+    const previous = this.daemonSets.get(key);
+    if (previous === uid) return true;
+    this.daemonSets.set(previous === undefined ? detachedCopy(key) : key, detachedCopy(uid));
+    if (previous !== undefined) this.setClaimProven(claimKey(namespace, name, previous), false);
+    this.setClaimProven(claimKey(namespace, name, uid), true);
+    return true;
+  }
+
+  /** A DaemonSet went: pods still claiming it count like any other pod again. */
+  deleteDaemonSet(namespace: string, name: string): void {
+    const key = podKey(namespace, name);
+    const uid = this.daemonSets.get(key);
+    if (uid === undefined) return;
+    this.daemonSets.delete(key);
+    this.setClaimProven(claimKey(namespace, name, uid), false);
+  }
+
+  daemonSetRefs(): Array<{ namespace: string; name: string }> {
+    return [...this.daemonSets.keys()].map((key) => {
+      const slash = key.indexOf('/');
+      return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+    });
   }
 
   // --- enumeration, for reconciling after a relist -----------------------------------------
@@ -266,6 +319,7 @@ export class ClusterIndex {
   private replacePod(key: string, previous: PodProjection | undefined, next: PodProjection): void {
     if (previous) {
       this.removeFromNode(previous);
+      this.unclaim(previous);
       if (previous.uid !== undefined) this.podsByUid.delete(previous.uid);
     }
     // A known key stays the Map's own; a new one is a flat copy, not pieces of the object's strings.
@@ -283,17 +337,23 @@ export class ClusterIndex {
   private storedPod(next: PodProjection, previous: PodProjection | undefined, ownKey: string): PodProjection {
     // Same key: same namespace and name.
     const namespace = previous?.namespace ?? this.namespaces.get(next.namespace)?.name ?? detachedCopy(next.namespace);
+    // The name is the copied key's tail (a namespace has no '/'): one copy less per new pod.
+    const name = previous?.name ?? ownKey.slice(next.namespace.length + 1);
+    const daemonSet = next.daemonSet === undefined ? undefined : this.claim(namespace, next.daemonSet, name);
     // Every field listed, in projectPod's order: one hidden class for every projection.
     return {
       namespace,
-      // The name is the copied key's tail (a namespace has no '/'): one copy less per new pod.
-      name: previous?.name ?? ownKey.slice(next.namespace.length + 1),
+      name,
       uid: previous !== undefined && previous.uid === next.uid ? previous.uid : detachedCopyOf(next.uid),
       nodeName: next.nodeName === undefined ? undefined : this.nodeState(next.nodeName).name,
-      occupiesNode: next.occupiesNode,
+      // A claimed DaemonSet counts only once the watch has shown it (SPEC section 1).
+      occupiesNode: !next.finished && !daemonSet?.proven,
+      finished: next.finished,
+      daemonSet,
       unsafeId: next.unsafeId,
       nodeLevelId: next.nodeLevelId,
       profileId: next.profileId,
+      safeMask: next.safeMask,
       problem: next.problem === previous?.problem ? previous?.problem : detachedCopyOf(next.problem),
       assumed: next.assumed,
     };
@@ -350,6 +410,53 @@ export class ClusterIndex {
     if (state.pods === 0 && !state.projection) this.dropNodeState(state.name);
   }
 
+  /** The shared claim of pods in `namespace` on that DaemonSet, now with `podName` among them. */
+  private claim(namespace: string, ref: DaemonSetRef, podName: string): DaemonSetClaim {
+    const key = claimKey(namespace, ref.name, ref.uid);
+    let claim = this.claims.get(key);
+    if (!claim) {
+      const own = detachedCopy(key);
+      claim = {
+        key: own,
+        namespace,
+        name: detachedCopy(ref.name),
+        uid: detachedCopy(ref.uid),
+        proven: this.daemonSets.get(podKey(namespace, ref.name)) === ref.uid,
+        pods: new Set(),
+      };
+      this.claims.set(own, claim);
+    }
+    claim.pods.add(podName);
+    return claim;
+  }
+
+  private unclaim(pod: PodProjection): void {
+    if (!pod.daemonSet) return;
+    const key = claimKey(pod.namespace, pod.daemonSet.name, pod.daemonSet.uid);
+    const claim = this.claims.get(key);
+    if (!claim) return;
+    claim.pods.delete(pod.name);
+    if (claim.pods.size === 0) this.claims.delete(key);
+  }
+
+  /** Re-evaluates the claiming pods, and so their nodes' occupancy and profiles. */
+  private setClaimProven(key: string, proven: boolean): void {
+    const claim = this.claims.get(key);
+    if (!claim || claim.proven === proven) return;
+    claim.proven = proven;
+    for (const name of claim.pods) {
+      const podKeyText = podKey(claim.namespace, name);
+      const pod = this.pods.get(podKeyText);
+      if (!pod || pod.finished || pod.occupiesNode === !proven) continue;
+      const next: PodProjection = { ...pod, occupiesNode: !proven };
+      this.pods.set(podKeyText, next);
+      if (next.uid !== undefined) this.podsByUid.set(next.uid, next);
+      // Added before removed: the node's state is never dropped in between.
+      this.addToNode(next);
+      this.removeFromNode(pod);
+    }
+  }
+
   private recomputeProfile(state: NodeState): void {
     state.profileId = this.profiles.union([state.projection?.declaredId ?? 0, ...state.unsafeCounts.keys()]);
   }
@@ -357,4 +464,8 @@ export class ClusterIndex {
 
 function podKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
+}
+
+function claimKey(namespace: string, name: string, uid: string): string {
+  return `${namespace}/${name}/${uid}`;
 }

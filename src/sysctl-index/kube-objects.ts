@@ -11,10 +11,27 @@ export interface ObjectMeta {
   resourceVersion?: string;
   labels?: Record<string, string> | null;
   annotations?: Record<string, string> | null;
-  ownerReferences?: Array<{ kind?: string; controller?: boolean | null }> | null;
+  ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean | null }> | null;
 }
 
 export interface KubeNode {
+  kind?: string;
+  metadata?: ObjectMeta | null;
+  status?: KubeStatus | null;
+}
+
+/**
+ * The status fields read, of Nodes and Pods alike: one shape, so that a List's mixed items
+ * (snapshot.ts) pass as either kind. A Node's `nodeInfo` is what its kubelet reports of itself:
+ * its release and its kernel decide which sysctls are safe there.
+ */
+export interface KubeStatus {
+  phase?: string | null;
+  nodeInfo?: { kubeletVersion?: string | null; kernelVersion?: string | null } | null;
+}
+
+/** Only its identity matters: it proves the pods that name it as their controller. */
+export interface KubeDaemonSet {
   kind?: string;
   metadata?: ObjectMeta | null;
 }
@@ -33,5 +50,5 @@ export interface KubePod {
     hostIPC?: boolean | null;
     securityContext?: { sysctls?: Array<{ name?: string; value?: string }> | null } | null;
   } | null;
-  status?: { phase?: string | null } | null;
+  status?: KubeStatus | null;
 }

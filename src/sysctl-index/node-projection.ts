@@ -2,6 +2,7 @@ import type { PolicyKeys } from '../config/policy.js';
 import { AllowList } from './allow-list.js';
 import type { SysctlClassifier } from './classify.js';
 import type { KubeNode } from './kube-objects.js';
+import { nodeRuntimeOf, type NodeRuntime } from './node-runtime.js';
 import type { ProfileId, ProfileTable } from './profile-intern.js';
 import { parseSysctlConf } from './sysctl-conf.js';
 
@@ -17,6 +18,10 @@ export interface NodeProjection {
   readonly allowList: AllowList | undefined;
   /** Why the node's annotations cannot be read; such a node takes no pods at all. */
   readonly annotationProblem: string | undefined;
+  /** The allow-list annotation is among them: it has a pattern the kubelet refuses at start. */
+  readonly allowListUnreadable: boolean;
+  /** Its kubelet release and kernel, and the safe sysctls they admit (shared between nodes). */
+  readonly runtime: NodeRuntime;
 }
 
 export function projectNode(
@@ -39,12 +44,19 @@ export function projectNode(
     return isNodeLevel;
   });
 
+  const runtime = nodeRuntimeOf(node);
   let allowList: AllowList | undefined;
+  let allowListUnreadable = false;
   const allowSource = annotations[keys.allowedUnsafeSysctlsAnnotation];
   if (typeof allowSource === 'string') {
-    const parsed = AllowList.parseShared(allowSource);
+    // Parsed as this node's kubelet parses its flag; an unknown release by the stricter 1.29+ rules.
+    const dialect = runtime.kubeletMinor !== undefined && runtime.kubeletMinor < 29 ? 'legacy-ipc' : 'exact-ipc';
+    const parsed = AllowList.parseShared(allowSource, dialect);
     if (parsed instanceof AllowList) allowList = parsed;
-    else problems.push(`${keys.allowedUnsafeSysctlsAnnotation}: ${parsed.error}`);
+    else {
+      allowListUnreadable = true;
+      problems.push(`${keys.allowedUnsafeSysctlsAnnotation}: ${parsed.error}`);
+    }
   }
 
   const team = meta.labels?.[keys.teamLabel];
@@ -55,6 +67,8 @@ export function projectNode(
     declaredId: profiles.intern(nodeLevel),
     allowList,
     annotationProblem: problems.length > 0 ? problems.join('; ') : undefined,
+    allowListUnreadable,
+    runtime,
   };
 }
 

@@ -8,11 +8,14 @@ import { foldSysctlValue, isValidSysctlName, normalizeSysctlName } from './sysct
 /**
  * What a pod needs from a node, read from fields the pod's author controls: the unsafe sysctls
  * in `spec.securityContext.sysctls` and the node-level values in the sysctls annotation.
- * Safe sysctls never affect placement and are dropped here.
+ * Safe sysctls are no part of a profile: only their bits are kept, since a node whose kubelet
+ * or kernel does not count one as safe admits it only through its allow-list, or not at all.
  */
 export interface PodNeeds {
   readonly unsafe: SysctlConfEntry[];
   readonly nodeLevel: SysctlConfEntry[];
+  /** Bits (classify.ts KUBELET_SAFE_SYSCTLS) of the kubelet-safe sysctls it sets. */
+  readonly safeMask: number;
   /** Why no kubelet would run this pod as written; the same for every node. */
   readonly problem?: string;
 }
@@ -22,6 +25,7 @@ export function readPodNeeds(pod: KubePod, keys: PolicyKeys, classifier: SysctlC
   const annotation = pod.metadata?.annotations?.[keys.sysctlsAnnotation];
   const declared = typeof annotation === 'string' ? parseSysctlConf(annotation) : { entries: [], errors: [] };
   const nodeLevel: SysctlConfEntry[] = [];
+  let safeMask = 0;
   let problem: string | undefined;
 
   if (declared.errors.length > 0) {
@@ -53,7 +57,10 @@ export function readPodNeeds(pod: KubePod, keys: PolicyKeys, classifier: SysctlC
       problem ??= `pod sets ${ns} sysctl ${name} but shares the host ${ns} namespace`;
       continue;
     }
-    if (cls === 'safe') continue;
+    if (cls === 'safe') {
+      safeMask |= classifier.safeBit(name);
+      continue;
+    }
     const previous = seen.get(name);
     if (previous !== undefined && previous !== value) {
       problem ??= `pod sets sysctl ${name} twice with different values`;
@@ -62,5 +69,5 @@ export function readPodNeeds(pod: KubePod, keys: PolicyKeys, classifier: SysctlC
     if (previous === undefined) unsafe.push({ name, value });
     seen.set(name, value);
   }
-  return problem === undefined ? { unsafe, nodeLevel } : { unsafe, nodeLevel, problem };
+  return problem === undefined ? { unsafe, nodeLevel, safeMask } : { unsafe, nodeLevel, safeMask, problem };
 }

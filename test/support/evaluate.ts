@@ -4,9 +4,9 @@ import { podRequirements } from '../../src/filter/pod-requirements.js';
 import type { Rejection } from '../../src/filter/reasons.js';
 import { scoreNode } from '../../src/prioritize/score-node.js';
 import { ClusterIndex } from '../../src/sysctl-index/cluster-index.js';
-import type { KubeNamespace, KubeNode, KubePod } from '../../src/sysctl-index/kube-objects.js';
+import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../../src/sysctl-index/kube-objects.js';
 
-type Item = (KubeNamespace | KubeNode | KubePod) & { kind: string };
+type Item = (KubeNamespace | KubeNode | KubePod | KubeDaemonSet) & { kind: string };
 
 /** An index holding exactly these objects. */
 export function indexOf(items: Item[], policy: Policy = DEFAULT_POLICY): ClusterIndex {
@@ -14,6 +14,7 @@ export function indexOf(items: Item[], policy: Policy = DEFAULT_POLICY): Cluster
   for (const item of items) {
     if (item.kind === 'Namespace') index.upsertNamespace(item);
     else if (item.kind === 'Node') index.upsertNode(item);
+    else if (item.kind === 'DaemonSet') index.upsertDaemonSet(item);
     else index.upsertPod(item as KubePod);
   }
   return index;

@@ -1,5 +1,5 @@
 /** Terse builders for the Kubernetes objects the tests feed the index. */
-import type { KubeNamespace, KubeNode, KubePod } from '../../src/sysctl-index/kube-objects.js';
+import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../../src/sysctl-index/kube-objects.js';
 
 export const TEAM = 'sysctl-extender.io/team';
 export const SYSCTLS = 'sysctl-extender.io/sysctls';
@@ -16,6 +16,10 @@ export interface NodeOptions {
   /** The node's allowed-unsafe-sysctls annotation. */
   allowed?: string;
   resourceVersion?: string;
+  /** status.nodeInfo.kubeletVersion, e.g. `v1.31.4-eks-2d98532`; absent when not given. */
+  kubelet?: string;
+  /** status.nodeInfo.kernelVersion, e.g. `5.15.0-1048-aws`; absent when not given. */
+  kernel?: string;
 }
 
 export function node(name: string, options: NodeOptions = {}): KubeNode & { kind: 'Node' } {
@@ -30,6 +34,16 @@ export function node(name: string, options: NodeOptions = {}): KubeNode & { kind
       labels: options.team ? { [TEAM]: options.team } : {},
       annotations,
     },
+    ...(options.kubelet !== undefined || options.kernel !== undefined
+      ? {
+          status: {
+            nodeInfo: {
+              ...(options.kubelet !== undefined ? { kubeletVersion: options.kubelet } : {}),
+              ...(options.kernel !== undefined ? { kernelVersion: options.kernel } : {}),
+            },
+          },
+        }
+      : {}),
   };
 }
 
@@ -39,7 +53,8 @@ export interface PodOptions {
   sysctls?: Record<string, string>;
   /** The pod's sysctls annotation (node-level values it needs). */
   needs?: string;
-  daemonSet?: boolean;
+  /** Claims a DaemonSet controller: true for `ds`, or its name; proven only by daemonSet(ns, name) in the index. */
+  daemonSet?: boolean | string;
   phase?: string;
   hostNetwork?: boolean;
   hostIPC?: boolean;
@@ -56,7 +71,7 @@ export function pod(ns: string, name: string, options: PodOptions = {}): KubePod
       uid: options.uid ?? `uid-${ns}-${name}`,
       labels: options.labels ?? {},
       annotations: options.needs !== undefined ? { [SYSCTLS]: options.needs } : {},
-      ownerReferences: options.daemonSet ? [{ kind: 'DaemonSet', controller: true }] : [],
+      ownerReferences: options.daemonSet ? [daemonSetOwner(ns, options.daemonSet === true ? 'ds' : options.daemonSet)] : [],
     },
     spec: {
       nodeName: options.node,
@@ -69,6 +84,22 @@ export function pod(ns: string, name: string, options: PodOptions = {}): KubePod
     status: { phase: options.phase ?? (options.node ? 'Running' : 'Pending') },
   };
 }
+
+function daemonSetOwner(ns: string, name: string) {
+  return { apiVersion: 'apps/v1', kind: 'DaemonSet', name, uid: daemonSetUid(ns, name), controller: true };
+}
+
+export function daemonSetUid(ns: string, name: string): string {
+  return `uid-ds-${ns}-${name}`;
+}
+
+/** The DaemonSet that proves the pods built with `daemonSet: name` in that namespace (same UID unless given). */
+export function daemonSet(ns: string, name = 'ds', uid = daemonSetUid(ns, name)): KubeDaemonSet & { kind: 'DaemonSet' } {
+  return { kind: 'DaemonSet', metadata: { namespace: ns, name, uid } };
+}
+
+/** An allow-list admitting every unsafe sysctl the kubelet knows to be namespaced. */
+export const ALLOW_ALL_UNSAFE = 'kernel.shm*,kernel.msg*,kernel.sem,fs.mqueue.*,net.*';
 
 /** Unsafe sysctls of a typical database pod, and two variants that differ in one value. */
 export const DB = { 'kernel.shmmax': '68719476736', 'kernel.sem': '250 32000 100 128' };
