@@ -31,7 +31,10 @@ export class CandidateResolver {
     const generation = this.index.nodeSetGeneration;
     const last = this.last?.generation === generation ? this.last.views : undefined;
     const offset = last && names.length > 0 ? last.findIndex((view) => view.name === names[0]) : -1;
-    const views = new Array<NodeView>(names.length);
+    let views = new Array<NodeView>(names.length);
+    // A list that walks the previous one (itself each node once) in step, and is no longer,
+    // cannot repeat a name; any other may, and is made each node once.
+    let walked = offset >= 0 && names.length <= last!.length;
     for (let i = 0; i < names.length; i += 1) {
       const name = names[i]!;
       let view: NodeView | undefined;
@@ -39,8 +42,13 @@ export class CandidateResolver {
         view = last![(offset + i) % last!.length];
         if (view!.name !== name) view = undefined;
       }
-      views[i] = view ?? this.byName(name);
+      if (view === undefined) {
+        walked = false;
+        view = this.byName(name);
+      }
+      views[i] = view;
     }
+    if (!walked) views = onePerName(views);
     this.last = { generation, views };
     return views;
   }
@@ -64,4 +72,23 @@ export class CandidateResolver {
 /** Views for full Node objects (`Nodes` mode). */
 export function viewsOfObjects(resolver: CandidateResolver, nodes: readonly KubeNode[]): NodeView[] {
   return nodes.map(resolver.byObject);
+}
+
+/**
+ * Each node once, the first of a repeated name kept (JSON objects want unique keys: FailedNodes
+ * answers each name once); the same array when no name repeats.
+ */
+export function onePerName<T>(items: T[], nameOf: (item: T) => string | undefined = (item) => (item as { name?: string }).name): T[] {
+  const seen = new Set<string | undefined>();
+  let unique: T[] | undefined;
+  for (let i = 0; i < items.length; i += 1) {
+    const name = nameOf(items[i]!);
+    if (name !== undefined && seen.has(name)) {
+      unique ??= items.slice(0, i);
+      continue;
+    }
+    seen.add(name);
+    unique?.push(items[i]!);
+  }
+  return unique ?? items;
 }

@@ -1,3 +1,4 @@
+import { onePerName } from './candidates.js';
 import { RequestError } from './request-error.js';
 import { describeErrors, validators } from './request-schemas.js';
 import {
@@ -27,6 +28,9 @@ export function decodeExtenderArgs(body: unknown): ExtenderArgs {
   if (!decoded.NodeNames && !decoded.Nodes) {
     throw new RequestError(400, 'one of NodeNames (nodeCacheCapable: true) or Nodes must be set');
   }
+  // Full Node objects are rare and large: one Set per call is nothing beside them. A name twice
+  // is answered once (FailedNodes keys unique), as NodeNames are (CandidateResolver.byNames).
+  if (decoded.Nodes?.items) decoded.Nodes.items = onePerName(decoded.Nodes.items, (node) => node.metadata?.name ?? undefined);
   return decoded;
 }
 
