@@ -5,7 +5,7 @@ import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';
-import { DB, namespace, node, pod } from './support/objects.js';
+import { DB, daemonSet, namespace, node, pod } from './support/objects.js';
 import { waitFor } from './support/wait.js';
 
 let api: FakeApiServer;
@@ -54,7 +54,7 @@ afterEach(async () => {
 
 const podOn = (ns: string, name: string) => index.pod(ns, name)?.nodeName;
 
-const KINDS = ['namespaces', 'nodes', 'pods'] as const;
+const KINDS = ['namespaces', 'nodes', 'pods', 'daemonsets'] as const;
 
 /** sysctl_extender_watch_failed_attempts_total of one kind. */
 async function failedAttempts(kind: string): Promise<number> {
@@ -106,6 +106,24 @@ describe('ClusterWatch', () => {
     expect(metrics).toMatch(/sysctl_extender_watch_events_total\{kind="pods",type="DELETED"\} 1/);
   });
 
+  it('counts a pod as a DaemonSet pod only while the watch shows its DaemonSet, and re-evaluates the node', async () => {
+    api.create('pods', pod('kube-system', 'exporter-n2', { node: 'n2', daemonSet: 'exporter' }));
+    const w = startWatch();
+    await waitFor(() => w.check().ready, 'ready');
+    // The claimed owner has not been shown: the pod counts, n2 is busy.
+    expect(index.node('n2')?.occupants).toBe(1);
+    // Same name, another UID: proves nothing.
+    api.create('daemonsets', daemonSet('kube-system', 'exporter', 'uid-of-another-exporter'));
+    await waitFor(() => index.daemonSetRefs().length === 1, 'DaemonSet seen');
+    expect(index.node('n2')?.occupants).toBe(1);
+    api.remove('daemonsets', 'kube-system', 'exporter');
+    api.create('daemonsets', daemonSet('kube-system', 'exporter'));
+    await waitFor(() => index.node('n2')?.occupants === 0, 'n2 idle once the DaemonSet is seen');
+    api.remove('daemonsets', 'kube-system', 'exporter');
+    await waitFor(() => index.node('n2')?.occupants === 1, 'n2 busy again once the DaemonSet is gone');
+    expect(api.watchRequests('daemonsets')).toBeGreaterThan(0);
+  });
+
   it('resumes a dropped watch from its resourceVersion, without relisting', async () => {
     const w = startWatch();
     await waitFor(() => w.check().ready && api.openWatchCount('pods') === 1, 'watching');
@@ -122,7 +140,7 @@ describe('ClusterWatch', () => {
   it.each(['event', 'http'] as const)('relists after 410 Gone (%s) and drops what was deleted meanwhile', async (mode) => {
     api.setExpiredWatchResponse(mode);
     const w = startWatch();
-    await waitFor(() => w.check().ready && api.openWatchCount() === 3, 'watching');
+    await waitFor(() => w.check().ready && api.openWatchCount() === KINDS.length, 'watching');
     const lists = api.listRequests('pods');
     api.pause();
     api.remove('pods', 'team-a', 'db-0');
@@ -139,12 +157,12 @@ describe('ClusterWatch', () => {
 
   it('backs off 1 s, 2 s, 4 s … while the API server is down, and reports staleness', async () => {
     const w = startWatch(30_000);
-    await waitFor(() => w.check().ready && api.openWatchCount() === 3, 'watching');
+    await waitFor(() => w.check().ready && api.openWatchCount() === KINDS.length, 'watching');
     api.pause();
-    await waitFor(() => delays.length >= 12, 'four failed reconnects per kind');
-    // Three reflectors back off independently: each sees 1 s, 2 s, 4 s, 8 s (+ up to 10% jitter).
-    const sorted = [...delays].sort((a, b) => a - b).slice(0, 12);
-    for (const [i, base] of [1000, 1000, 1000, 2000, 2000, 2000, 4000, 4000, 4000, 8000, 8000, 8000].entries()) {
+    await waitFor(() => delays.length >= 4 * KINDS.length, 'four failed reconnects per kind');
+    // One reflector per kind, each backing off on its own: 1 s, 2 s, 4 s, 8 s (+ up to 10% jitter).
+    const sorted = [...delays].sort((a, b) => a - b).slice(0, 4 * KINDS.length);
+    for (const [i, base] of [1000, 2000, 4000, 8000].flatMap((d) => KINDS.map(() => d)).entries()) {
       expect(sorted[i]).toBeGreaterThanOrEqual(base);
       expect(sorted[i]).toBeLessThanOrEqual(base * 1.1);
     }
@@ -152,14 +170,14 @@ describe('ClusterWatch', () => {
     clock += 31_000;
     expect(w.check()).toMatchObject({ ready: false, reason: expect.stringMatching(/^watch of \w+ unhealthy for 31\.0s, since /) });
     api.resume();
-    await waitFor(() => api.openWatchCount() === 3, 'reconnected');
+    await waitFor(() => api.openWatchCount() === KINDS.length, 'reconnected');
     await waitFor(() => w.check().ready, 'ready again');
   });
 
   it('is unready staleAfter after the last healthy moment while reconnects are refused, logs them rate-limited, and recovers', async () => {
     const { logger, lines } = capturingLogger();
     const w = startWatch(5_000, logger);
-    await waitFor(() => w.check().ready && api.openWatchCount() === 3, 'watching');
+    await waitFor(() => w.check().ready && api.openWatchCount() === KINDS.length, 'watching');
     const lastHealthy = clock;
     await api.stop(); // the listener closes: every reconnect is refused (ECONNREFUSED)
     await waitFor(async () => (await fewestFailedAttempts()) >= 2, 'two refused reconnects per kind');
@@ -182,7 +200,7 @@ describe('ClusterWatch', () => {
     for (const kind of KINDS) expect(warnings(kind)[1]!.suppressed).toBeGreaterThanOrEqual(3);
     await api.start(); // same port
     await waitFor(() => w.check().ready, 'ready again once every watch is back');
-    expect(api.openWatchCount()).toBe(3);
+    expect(api.openWatchCount()).toBe(KINDS.length);
     await waitFor(() => KINDS.every((kind) => lines.some((l) => l.kind === kind && l.level === 30 && (l.failedAttempts ?? 0) >= 6)), 'recovery logged');
   });
 
@@ -198,7 +216,7 @@ describe('ClusterWatch', () => {
 
   it('stops at once even while the API server has not answered yet', async () => {
     const w = startWatch();
-    await waitFor(() => w.check().ready && api.openWatchCount() === 3, 'watching');
+    await waitFor(() => w.check().ready && api.openWatchCount() === KINDS.length, 'watching');
     api.setLatency(10_000);
     api.disconnectWatches(); // each reflector backs off once, then its reconnect hangs
     await waitFor(() => delays.length >= 3, 'reconnects in flight');

@@ -1,9 +1,9 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Readiness } from '../http/readiness.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
-import type { KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
+import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
 import type { DelayFn } from './backoff.js';
 import { FailureLog } from './failure-log.js';
 import { Reflector, type ListPage, type ReflectorHandle, type ReflectorHandlers } from './reflector.js';
@@ -21,7 +21,7 @@ export interface ClusterWatchOptions {
   readonly watchTimeoutSeconds?: number;
 }
 
-type Kind = 'namespaces' | 'nodes' | 'pods';
+type Kind = 'namespaces' | 'nodes' | 'pods' | 'daemonsets';
 
 /**
  * Feeds the index from the API server: one reflector (list, then watch) per kind, through the
@@ -35,10 +35,11 @@ export class ClusterWatch implements Readiness {
   constructor(private readonly options: ClusterWatchOptions) {
     this.now = options.now ?? Date.now;
     const api = options.kubeConfig.makeApiClient(CoreV1Api);
+    const apps = options.kubeConfig.makeApiClient(AppsV1Api);
     const metrics = watchMetrics(options.registry, () => this.reflectors, this.now);
     const index = options.index;
     const failureLog = new FailureLog(options.logger, this.now);
-    const reflector = <T extends KubeNamespace | KubeNode | KubePod>(
+    const reflector = <T extends KubeNamespace | KubeNode | KubePod | KubeDaemonSet>(
       kind: Kind,
       path: string,
       list: (page: { limit: number; continueToken?: string }) => Promise<unknown>,
@@ -80,6 +81,14 @@ export class ClusterWatch implements Readiness {
         remove: (pod) => pod.metadata?.namespace && pod.metadata.name && index().deletePod(pod.metadata.namespace, pod.metadata.name),
         reconcile: (listed) => {
           for (const ref of index().podRefs()) if (!listed.has(`${ref.namespace}/${ref.name}`)) index().deletePod(ref.namespace, ref.name);
+        },
+      }),
+      // Only a DaemonSet the watch has shown (name and UID) makes the pods claiming it DaemonSet pods.
+      daemonsets: reflector<KubeDaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (p) => apps.listDaemonSetForAllNamespaces({ limit: p.limit, _continue: p.continueToken }), {
+        upsert: (ds) => index().upsertDaemonSet(ds),
+        remove: (ds) => ds.metadata?.namespace && ds.metadata.name && index().deleteDaemonSet(ds.metadata.namespace, ds.metadata.name),
+        reconcile: (listed) => {
+          for (const ref of index().daemonSetRefs()) if (!listed.has(`${ref.namespace}/${ref.name}`)) index().deleteDaemonSet(ref.namespace, ref.name);
         },
       }),
     };

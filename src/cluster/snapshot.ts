@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
-import type { KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
+import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
 
 /** The output of `kubectl get nodes,pods,namespaces -o json`: a `List` of mixed kinds. */
 export interface KubeList {
@@ -8,7 +8,8 @@ export interface KubeList {
   items: SnapshotItem[];
 }
 
-export type SnapshotItem = (KubeNode | KubePod | KubeNamespace) & { kind?: string };
+/** DaemonSets (`kubectl get nodes,pods,namespaces,daemonsets -A -o json`) prove which pods are DaemonSet pods. */
+export type SnapshotItem = (KubeNode | KubePod | KubeNamespace | KubeDaemonSet) & { kind?: string };
 
 export class SnapshotError extends Error {}
 
@@ -49,12 +50,13 @@ export interface LoadCounts {
   namespaces: number;
   nodes: number;
   pods: number;
+  daemonSets: number;
   /** Items of other kinds, or without the fields the index needs. */
   skipped: number;
 }
 
 function emptyCounts(): LoadCounts {
-  return { namespaces: 0, nodes: 0, pods: 0, skipped: 0 };
+  return { namespaces: 0, nodes: 0, pods: 0, daemonSets: 0, skipped: 0 };
 }
 
 /** Feeds one List item through the same update functions a watch uses. */
@@ -63,6 +65,7 @@ function applyItem(index: ClusterIndex, item: SnapshotItem, counts: LoadCounts):
     item?.kind === 'Namespace' ? index.upsertNamespace(item) && ++counts.namespaces
     : item?.kind === 'Node' ? index.upsertNode(item as KubeNode) && ++counts.nodes
     : item?.kind === 'Pod' ? index.upsertPod(item as KubePod) && ++counts.pods
+    : item?.kind === 'DaemonSet' ? index.upsertDaemonSet(item) && ++counts.daemonSets
     : false;
   if (!applied) counts.skipped += 1;
 }

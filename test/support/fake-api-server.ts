@@ -19,11 +19,17 @@ import { ContinueTokenError, decodeContinueToken, encodeContinueToken, listPage,
 // ---------------------------------------------------------------------------------------
 
 const RESOURCES = {
-  nodes: { kind: 'Node', namespaced: false },
-  namespaces: { kind: 'Namespace', namespaced: false },
-  pods: { kind: 'Pod', namespaced: true },
-  configmaps: { kind: 'ConfigMap', namespaced: true },
+  nodes: { kind: 'Node', namespaced: false, apiVersion: 'v1' },
+  namespaces: { kind: 'Namespace', namespaced: false, apiVersion: 'v1' },
+  pods: { kind: 'Pod', namespaced: true, apiVersion: 'v1' },
+  configmaps: { kind: 'ConfigMap', namespaced: true, apiVersion: 'v1' },
+  daemonsets: { kind: 'DaemonSet', namespaced: true, apiVersion: 'apps/v1' },
 } as const;
+
+/** URL prefix of each API group version served: /api/v1/ for the core group, /apis/GROUP/VERSION/ otherwise. */
+function apiPrefix(apiVersion: string): string {
+  return apiVersion === 'v1' ? '/api/v1/' : `/apis/${apiVersion}/`;
+}
 
 /** Plural resource name as it appears in the URL. */
 export type Resource = keyof typeof RESOURCES;
@@ -378,7 +384,7 @@ class ObjectStore {
     const name = stringAt(meta, 'name') ?? '';
     return {
       ...raw,
-      apiVersion: 'v1',
+      apiVersion: RESOURCES[resource].apiVersion,
       kind: RESOURCES[resource].kind,
       metadata: { ...meta, name, ...identity, resourceVersion: String(this.rv) },
     };
@@ -464,8 +470,8 @@ class WatchStream {
 
   sendBookmark(rv: number): void {
     if (!this.bookmarks) return;
-    const { kind } = RESOURCES[this.resource];
-    this.send('BOOKMARK', { kind, apiVersion: 'v1', metadata: { resourceVersion: String(rv) } });
+    const { kind, apiVersion } = RESOURCES[this.resource];
+    this.send('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: String(rv) } });
   }
 
   sendError(status: Status): void {
@@ -536,10 +542,15 @@ function isResource(value: string | undefined): value is Resource {
   return value !== undefined && Object.hasOwn(RESOURCES, value);
 }
 
-/** Maps a /api/v1/... path onto a resource; undefined when the fake does not serve it. */
+/** Maps a /api/v1/... (or /apis/apps/v1/...) path onto a resource; undefined when the fake does not serve it. */
 function parseRoute(pathname: string): Route | undefined {
-  const prefix = '/api/v1/';
-  if (!pathname.startsWith(prefix)) return undefined;
+  const apiVersion = pathname.startsWith('/api/v1/') ? 'v1' : pathname.startsWith('/apis/apps/v1/') ? 'apps/v1' : undefined;
+  if (apiVersion === undefined) return undefined;
+  const route = parseResourcePath(pathname, apiPrefix(apiVersion));
+  return route && RESOURCES[route.resource].apiVersion === apiVersion ? route : undefined;
+}
+
+function parseResourcePath(pathname: string, prefix: string): Route | undefined {
   let parts: string[];
   try {
     parts = pathname.slice(prefix.length).split('/').filter(Boolean).map(decodeURIComponent);
@@ -908,7 +919,7 @@ export class FakeApiServer {
       // One response with everything, in creation order (as this fake always answered).
       return {
         kind: `${RESOURCES[route.resource].kind}List`,
-        apiVersion: 'v1',
+        apiVersion: RESOURCES[route.resource].apiVersion,
         metadata: { resourceVersion: String(this.store.resourceVersion) },
         items: this.store.list(route.resource).filter(matches),
       };
@@ -953,7 +964,7 @@ export class FakeApiServer {
     });
     return {
       kind: `${RESOURCES[route.resource].kind}List`,
-      apiVersion: 'v1',
+      apiVersion: RESOURCES[route.resource].apiVersion,
       metadata: {
         resourceVersion: String(state.rv),
         ...(page.next !== undefined ? { continue: encodeContinueToken(state.rv, page.next) } : {}),
