@@ -25,20 +25,31 @@ function run(args: string[]): { child: ChildProcess; exit: Promise<{ code: numbe
   return { child, exit };
 }
 
-/** Waits for the "listening" log line and returns the URL it prints. */
-function listeningUrl(child: ChildProcess): Promise<string> {
+/** Waits (a minute at most: a busy machine starts node slowly) for a stdout line matching `pattern`; resolves with its first group. */
+function stdoutLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no listening line in: ${seen}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} line within 60 s in: ${seen}`)), 60_000);
+    const onData = (d: Buffer) => {
       seen += d;
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(seen);
+      const match = pattern.exec(seen);
       if (match) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        child.stdout!.off('data', onData);
+        resolve(match[1] ?? match[0]);
       }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`exited before the ${what} line: ${seen}`));
     });
   });
+}
+
+/** Waits for the "listening" log line and returns the URL it prints. */
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return stdoutLine(child, /"url":"(http:\/\/[^"]+)"/, 'listening');
 }
 
 afterEach(() => {
@@ -61,9 +72,11 @@ describe('sysctl-extender command', () => {
     const { child, exit } = run(['--snapshot', join(FIXTURES, 'cluster.json'), '--port', '0']);
     const url = new URL(await listeningUrl(child));
     const body = Buffer.from(fixture('names/c-unsafe-filter.json'));
-    // Requests whose bodies are half sent when the signal arrives.
+    // Requests the server has begun (each got its 100 Continue: no fixed wait that a busy machine
+    // could outlast), whose bodies are half sent when the signal arrives.
     const inFlight = Array.from({ length: 5 }, () => {
-      const req = httpRequest({ host: url.hostname, port: url.port, path: '/filter', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } });
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/filter', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length, expect: '100-continue' } });
+      const begun = new Promise<void>((resolve) => req.once('continue', resolve));
       const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
         req.on('response', (res) => {
           let text = '';
@@ -72,12 +85,14 @@ describe('sysctl-extender command', () => {
         });
         req.on('error', reject);
       });
-      req.write(body.subarray(0, 100));
-      return { req, answer };
+      req.flushHeaders();
+      return { req, answer, begun };
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await Promise.all(inFlight.map(({ begun }) => begun));
+    for (const { req } of inFlight) req.write(body.subarray(0, 100));
+    const shuttingDown = stdoutLine(child, /shutting down/, 'shutting down');
     child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await shuttingDown; // the listener is closing: the rest of each body arrives after the signal
     for (const { req } of inFlight) req.end(body.subarray(100));
     for (const { answer } of inFlight) {
       const { status, text } = await answer;
@@ -90,14 +105,7 @@ describe('sysctl-extender command', () => {
 
   it('serves metrics and probes, but not the verbs, on --metrics-port', async () => {
     const { child } = run(['--snapshot', join(FIXTURES, 'cluster.json'), '--port', '0', '--metrics-port', '0', '--metrics-host', '127.0.0.1']);
-    let seen = '';
-    const opsUrl = await new Promise<string>((resolve) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        seen += d;
-        const match = /"url":"(http:\/\/[^"]+)","port":\d+,"msg":"serving metrics/.exec(seen);
-        if (match) resolve(match[1]!);
-      });
-    });
+    const opsUrl = await stdoutLine(child, /"url":"(http:\/\/[^"]+)","port":\d+,"msg":"serving metrics/, 'serving metrics');
     expect((await fetch(`${opsUrl}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${opsUrl}/metrics`)).text()).toMatch(/^sysctl_extender_index_nodes 4$/m);
     const bind = await post(`${opsUrl}/bind`, fixture('names/a-none-bind.json'));

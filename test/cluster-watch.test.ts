@@ -233,7 +233,7 @@ describe('ClusterWatch', () => {
     await waitFor(() => delays.length >= 3, 'retries');
     expect(w.check()).toMatchObject({ ready: false, reason: expect.stringMatching(/initial list of \w+ not complete/) });
     api.resume();
-    await waitFor(() => w.check().ready, 'ready after the API server came back', 10_000);
+    await waitFor(() => w.check().ready, 'ready after the API server came back');
     expect(index.stats.pods).toBe(1);
   });
 });

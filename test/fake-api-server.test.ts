@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiException, CoreV1Api, KubeConfig, Watch, makeInformer, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
 import { FakeApiServer, kubeConfigFor, type FakeApiServerOptions } from './support/fake-api-server.js';
 
-const WAIT = { timeout: 2000, interval: 10 };
+/** A minute: the events come in milliseconds idle, but a busy machine can take seconds. */
+const WAIT = { timeout: 60_000, interval: 10 };
 
 // --- fixtures ---------------------------------------------------------------------------
 
