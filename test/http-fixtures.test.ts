@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePolicy } from '../src/config/policy.js';
 import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from '../src/http/wire-types.js';
 import { FIXTURES, fixture, fixtureCluster, post, startExtender, type RunningExtender } from './support/http.js';
 
@@ -21,9 +22,16 @@ const EXPECTED_PASSING: Record<string, string[]> = {
 
 const FILTER_KEYS = ['Error', 'FailedAndUnresolvableNodes', 'FailedNodes', 'NodeNames', 'Nodes'];
 
+/**
+ * The capture's nodes had no kubelet behind them and declare no allow-list, except n4: replayed
+ * with the trusting setting, as a cluster whose kubelets all allow unsafe sysctls. What the
+ * default policy makes of the same capture is checked at the end of this file.
+ */
+const TRUSTING = parsePolicy({ trustUndeclaredAllowList: true });
+
 let server: RunningExtender;
 beforeAll(async () => {
-  server = await startExtender(fixtureCluster());
+  server = await startExtender(fixtureCluster(), TRUSTING);
 });
 afterAll(() => server.close());
 
@@ -151,7 +159,7 @@ describe('bind, replayed', () => {
   ];
 
   it.each(cases)('%s then %s', async (filterBody, bindBody, pod) => {
-    const fresh = await startExtender(fixtureCluster());
+    const fresh = await startExtender(fixtureCluster(), TRUSTING);
     try {
       await post(`${fresh.url}/filter`, fixture(filterBody));
       const node = (JSON.parse(fixture(bindBody)) as { Node: string }).Node;
@@ -163,6 +171,30 @@ describe('bind, replayed', () => {
       else expect(error).toMatch(/^binding refused: /);
     } finally {
       await fresh.close();
+    }
+  });
+});
+
+describe('the same capture under the default policy (no trust in undeclared allow-lists)', () => {
+  let strict: RunningExtender;
+  beforeAll(async () => {
+    strict = await startExtender(fixtureCluster());
+  });
+  afterAll(() => strict.close());
+
+  it('sends unsafe sysctls only to n4, the node that declares its allow-list, and names the annotation elsewhere', async () => {
+    const result = (await post(`${strict.url}/filter`, fixture('names/c-unsafe-filter.json'))).body as ExtenderFilterResult;
+    expect(result.NodeNames).toEqual(['n4']);
+    expect(result.FailedAndUnresolvableNodes['n1']).toBe('node declares no sysctl-extender.io/allowed-unsafe-sysctls annotation, so its kubelet admits only safe sysctls');
+    const d = (await post(`${strict.url}/filter`, fixture('names/d-nodelevel-filter.json'))).body as ExtenderFilterResult;
+    expect(d.NodeNames).toEqual([]);
+    expect(d.FailedAndUnresolvableNodes['n3']).toMatch(/declares no .*allowed-unsafe-sysctls/);
+  });
+
+  it('places pods with no or only safe sysctls as before', async () => {
+    for (const [pod, expected] of [['a-none', ['n1', 'n4']], ['b-safe', ['n2', 'n4']]] as const) {
+      const result = (await post(`${strict.url}/filter`, fixture(`names/${pod}-filter.json`))).body as ExtenderFilterResult;
+      expect([...result.NodeNames!].sort()).toEqual(expected);
     }
   });
 });
