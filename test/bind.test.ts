@@ -7,7 +7,7 @@ import type { ExtenderFilterResult } from '../src/http/wire-types.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
 import { FakeApiServer } from './support/fake-api-server.js';
 import { post } from './support/http.js';
-import { DB, WEB, namespace, node, pod } from './support/objects.js';
+import { ALLOW_ALL_UNSAFE, DB, WEB, namespace, node, pod } from './support/objects.js';
 import { waitFor } from './support/wait.js';
 import { startWatchedExtender } from './support/watched-extender.js';
 
@@ -40,8 +40,9 @@ beforeEach(async () => {
   api = new FakeApiServer();
   await api.start();
   api.create('namespaces', namespace('team-a', 'a'));
-  api.create('nodes', node('n1'));
-  api.create('nodes', node('n2'));
+  // Their kubelets allow the pods' unsafe sysctls: bind is about the placement race, not the allow-list.
+  api.create('nodes', node('n1', { allowed: ALLOW_ALL_UNSAFE }));
+  api.create('nodes', node('n2', { allowed: ALLOW_ALL_UNSAFE }));
 });
 
 afterEach(async () => {

@@ -62,8 +62,8 @@ describe('sysctl-extender command', () => {
     const url = await listeningUrl(child);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
-    const result = (await post(`${url}/filter`, fixture('names/d-nodelevel-filter.json'))).body as ExtenderFilterResult;
-    expect(result.NodeNames).toEqual(['n3']);
+    const result = (await post(`${url}/filter`, fixture('names/b-safe-filter.json'))).body as ExtenderFilterResult;
+    expect([...result.NodeNames!].sort()).toEqual(['n2', 'n4']);
     child.kill('SIGTERM');
     expect((await exit).code).toBe(0);
   });
@@ -97,7 +97,7 @@ describe('sysctl-extender command', () => {
     for (const { answer } of inFlight) {
       const { status, text } = await answer;
       expect(status).toBe(200);
-      expect((JSON.parse(text) as ExtenderFilterResult).NodeNames!.sort()).toEqual(['n1', 'n4']);
+      expect((JSON.parse(text) as ExtenderFilterResult).NodeNames!.sort()).toEqual(['n4']);
     }
     expect((await exit).code).toBe(0);
     await expect(fetch(`${url.origin}/healthz`)).rejects.toThrow();
@@ -116,11 +116,12 @@ describe('sysctl-extender command', () => {
   it('serves the embedded demo cluster by default', async () => {
     const { child } = run(['--port', '0']);
     const url = await listeningUrl(child);
-    // n5 runs team a's database profile, n1 is team a's idle node, n4 an idle shared one.
+    // n5 runs team a's database profile, n4 is an idle shared node, n1 team a's idle node without an allow-list.
     const body = fixture('names/c-unsafe-filter.json').replace(/"NodeNames":\[[^\]]*\]/, '"NodeNames":["n1","n4","n5","n6"]');
     const result = (await post(`${url}/filter`, body)).body as ExtenderFilterResult;
-    expect(result.NodeNames).toEqual(['n1', 'n4', 'n5']);
+    expect(result.NodeNames).toEqual(['n4', 'n5']);
     expect(result.FailedNodes).toEqual({ n6: 'node runs pods with a different sysctl profile' });
+    expect(result.FailedAndUnresolvableNodes).toEqual({ n1: 'node declares no sysctl-extender.io/allowed-unsafe-sysctls annotation, so its kubelet admits only safe sysctls' });
   });
 
   it('reloads the policy file within 2 s without dropping requests, rebuilding the index for new keys', async () => {

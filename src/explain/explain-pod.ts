@@ -4,6 +4,7 @@ import { podRequirements } from '../filter/pod-requirements.js';
 import { scoreNode, type ScoreTerms } from '../prioritize/score-node.js';
 import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubePod } from '../sysctl-index/kube-objects.js';
+import { refusedSysctls, runtimeExplanation, type NodeRuntimeExplanation, type RefusedSysctl } from './node-admission.js';
 
 export interface NodeExplanation {
   readonly node: string;
@@ -15,6 +16,12 @@ export interface NodeExplanation {
   readonly score: number;
   /** Each scoring term with its weight; null for a failing node (it scores 0). */
   readonly terms: { readonly [K in keyof ScoreTerms]: { readonly value: number; readonly weight: number } } | null;
+  /** The kubelet and kernel the node was judged by; null for a node the index does not know. */
+  readonly runtime: NodeRuntimeExplanation | null;
+  /** The pod's sysctls this node's kubelet would refuse, each with why. */
+  readonly refusedSysctls: RefusedSysctl[];
+  /** Why the node's annotations cannot be read, where they cannot. */
+  readonly annotationProblem: string | null;
 }
 
 export interface Explanation {
@@ -22,6 +29,8 @@ export interface Explanation {
   readonly team: string | null;
   readonly profile: Record<string, string>;
   readonly policy: Policy['policy'];
+  /** Whether nodes without an allow-list annotation are trusted to admit every unsafe sysctl. */
+  readonly trustUndeclaredAllowList: boolean;
   readonly nodes: NodeExplanation[];
 }
 
@@ -50,6 +59,9 @@ export function explainPod(pod: KubePod, index: ClusterIndex, policy: Policy, no
             ownTeam: { value: terms.ownTeam, weight: policy.weights.ownTeam },
           }
         : null,
+      runtime: runtimeExplanation(view.projection),
+      refusedSysctls: refusedSysctls(requirements, view.projection, index.policy.keys.allowedUnsafeSysctlsAnnotation, index.policy.trustUndeclaredAllowList),
+      annotationProblem: view.projection?.annotationProblem ?? null,
     };
   });
   nodes.sort((a, b) => Number(b.verdict === 'pass') - Number(a.verdict === 'pass') || b.score - a.score || a.node.localeCompare(b.node));
@@ -58,6 +70,7 @@ export function explainPod(pod: KubePod, index: ClusterIndex, policy: Policy, no
     team: requirements.team ?? null,
     profile: Object.fromEntries([...requirements.unsafe, ...requirements.nodeLevel].map((e) => [e.name, e.value])),
     policy: policy.policy,
+    trustUndeclaredAllowList: index.policy.trustUndeclaredAllowList,
     nodes,
   };
 }
