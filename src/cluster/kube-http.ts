@@ -25,14 +25,19 @@ export interface KubeHttpOptions {
  * call opens a new TLS connection: 14–19 ms a GET against a real API server, 2 ms here.
  *
  * Credentials still come from client-node for every call (`applyToHTTPSOptions`): token
- * files, exec plugins and rotated service-account tokens keep working. The TLS material goes
- * with each request; Node's agent pools connections by it, so a rotated client certificate
- * gets a new connection and an unchanged one reuses the old.
+ * files, exec plugins and rotated service-account tokens keep working. One agent serves each
+ * TLS identity (CA, client certificate and key): a rotated certificate gets a new pool, the
+ * old pool's idle connections close after a minute. (Handing the certificates to one agent
+ * with every request works too, but then the agent keys its pools by the PEM text, a few
+ * kilobytes of string building per call: 50 parallel GETs took 93 ms instead of 62–77.)
  */
 export class KubeHttp {
-  private readonly agent: http.Agent;
   private readonly server: URL;
   private readonly timeoutMs: number;
+  private readonly agentOptions: https.AgentOptions;
+  /** The pool of the TLS identity last used, and every pool made so far (for close). */
+  private current: { identity: unknown[]; agent: http.Agent } | undefined;
+  private readonly agents: http.Agent[] = [];
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -44,10 +49,9 @@ export class KubeHttp {
     this.server = new URL(cluster.server);
     // client-node's own rule: plain HTTP only where TLS verification is explicitly off.
     if (this.server.protocol === 'http:' && !cluster.skipTLSVerify) throw new Error('HTTP protocol is not allowed when skipTLSVerify is not set or false');
-    const maxSockets = options.maxSockets ?? 32;
+    const maxSockets = options.maxSockets ?? 16;
     // LIFO hands out the most recently used connection: a quiet period lets the rest close.
-    const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const, timeout: 60_000 };
-    this.agent = this.server.protocol === 'http:' ? new http.Agent(agentOptions) : new https.Agent(agentOptions);
+    this.agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo', timeout: 60_000 };
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
@@ -80,17 +84,10 @@ export class KubeHttp {
       path: basePath + path,
       method,
       headers,
-      agent: this.agent,
+      agent: this.agentFor(auth),
       timeout: this.timeoutMs,
       auth: auth.auth,
-      ca: auth.ca,
-      cert: auth.cert,
-      key: auth.key,
-      pfx: auth.pfx,
-      passphrase: auth.passphrase,
-      servername: auth.servername,
     };
-    if (auth.rejectUnauthorized !== undefined) options.rejectUnauthorized = auth.rejectUnauthorized;
     const send = this.server.protocol === 'http:' ? http.request : https.request;
     return new Promise<string>((resolve, reject) => {
       const req = send(options, (res) => {
@@ -110,8 +107,36 @@ export class KubeHttp {
     });
   }
 
+  private agentFor(tls: https.RequestOptions): http.Agent {
+    const identity = [tls.ca, tls.cert, tls.key, tls.pfx, tls.passphrase, tls.servername, tls.rejectUnauthorized];
+    if (this.current && identity.every((part, i) => same(part, this.current!.identity[i]))) return this.current.agent;
+    const agent =
+      this.server.protocol === 'http:'
+        ? new http.Agent(this.agentOptions)
+        : new https.Agent({
+            ...this.agentOptions,
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            pfx: tls.pfx,
+            passphrase: tls.passphrase,
+            servername: tls.servername,
+            ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+          });
+    this.current = { identity, agent };
+    this.agents.push(agent);
+    return agent;
+  }
+
   /** Closes the pooled connections (for a clean shutdown and for tests). */
   close(): void {
-    this.agent.destroy();
+    for (const agent of this.agents) agent.destroy();
   }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  return false;
 }
