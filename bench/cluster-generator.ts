@@ -11,7 +11,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { KubeList } from '../src/cluster/snapshot.js';
-import { namespaceObject, nodeObject, podObject, type KubeObject } from './kube-templates.js';
+import { daemonSetObject, namespaceObject, nodeObject, podObject, type KubeObject } from './kube-templates.js';
 import { Prng } from './prng.js';
 import { DEFAULT_SHAPE, nodeNamer, type ClusterShape } from './cluster-shape.js';
 import { ALLOW_ALL_UNSAFE, PLAIN, PLAIN_NODE_ALLOW_LISTS, profilesOf, podSysctls, sysctlConf, type SysctlProfile } from './sysctl-profiles.js';
@@ -28,6 +28,12 @@ export interface ClusterSpec {
   readonly pendingPods?: number;
   /** Names, teams, dedicated share, allow-lists, profiles: the bench's own cluster when absent. */
   readonly shape?: ClusterShape;
+  /**
+   * The cluster written as a snapshot file (writeSnapshotFile): the extender then loads it the
+   * way `--snapshot` does (streamed, nothing kept beside the index) instead of being handed
+   * the generated objects.
+   */
+  readonly snapshotFile?: string;
 }
 
 export interface NamespacePlan {
@@ -60,6 +66,8 @@ export interface ClusterPlan {
 /** Every tenth node is idle. */
 const IDLE_EVERY = 10;
 const DAEMONSETS = ['kube-proxy', 'node-exporter', 'fluent-bit'] as const;
+/** Their UIDs: the pods' owner references name these, so the index counts them as DaemonSet pods (SPEC section 1). */
+const daemonSetUid = (k: number) => `d5e70000-0000-4000-8000-${String(k).padStart(12, '0')}`;
 /** Pods of an idle node: its DaemonSet pods and one finished Job pod. */
 const IDLE_NODE_PODS = DAEMONSETS.length + 1;
 const FINISHED_SHARE = 0.02;
@@ -160,7 +168,7 @@ export function nodeObjectOf(node: NodePlan, withManagedFields = false): KubeObj
   return nodeObject({ ...node, declaredSysctls: declared, allowedUnsafe: node.allowedUnsafe }, withManagedFields);
 }
 
-/** The cluster as `kubectl get nodes,pods,namespaces -o json` lists it: nodes, then pods, then namespaces. */
+/** The cluster as `kubectl get nodes,pods,namespaces,daemonsets -A -o json` lists it, in that order. */
 export function* clusterItems(plan: ClusterPlan): Generator<KubeObject> {
   for (const node of plan.nodes) yield nodeObjectOf(node);
   const rng = new Prng(plan.spec.seed * 7919 + 2);
@@ -181,7 +189,7 @@ export function* clusterItems(plan: ClusterPlan): Generator<KubeObject> {
         const app = DAEMONSETS[k]!;
         yield podObject({
           ...base, name: nextName(app), namespace: 'kube-system', app, templateHash: '6d4b9c7f5',
-          owner: { kind: 'DaemonSet', name: app }, phase: 'Running', sysctls: [], neededSysctls: undefined,
+          owner: { kind: 'DaemonSet', name: app, uid: daemonSetUid(k) }, phase: 'Running', sysctls: [], neededSysctls: undefined,
         });
       } else {
         const finished = node.idle || rng.next() < FINISHED_SHARE;
@@ -210,6 +218,7 @@ export function* clusterItems(plan: ClusterPlan): Generator<KubeObject> {
     });
   }
   for (const ns of plan.namespaces) yield namespaceObject(ns.name, ns.team, `ns-${ns.name}`);
+  for (const [k, name] of DAEMONSETS.entries()) yield daemonSetObject(name, 'kube-system', daemonSetUid(k));
 }
 
 export function generateCluster(spec: ClusterSpec): { plan: ClusterPlan; list: KubeList } {

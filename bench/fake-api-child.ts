@@ -12,7 +12,7 @@ import { clusterItems, planCluster } from './cluster-generator.js';
 import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
 import type { ChildReady } from './server-child.js';
 
-const RESOURCES: Readonly<Record<string, Resource>> = { Namespace: 'namespaces', Node: 'nodes', Pod: 'pods' };
+const RESOURCES: Readonly<Record<string, Resource>> = { Namespace: 'namespaces', Node: 'nodes', Pod: 'pods', DaemonSet: 'daemonsets' };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -113,7 +113,8 @@ export interface PodObjectInput {
   readonly nodeName: string | undefined;
   readonly nodeIp: string;
   readonly podIp: string;
-  readonly owner: { readonly kind: 'ReplicaSet' | 'DaemonSet' | 'Job'; readonly name: string };
+  /** `uid`: the owner's, where the owner is an object of the List (a DaemonSet); else one is made up. */
+  readonly owner: { readonly kind: 'ReplicaSet' | 'DaemonSet' | 'Job'; readonly name: string; readonly uid?: string };
   readonly phase: 'Running' | 'Succeeded' | 'Pending';
   /** `spec.securityContext.sysctls` (unsafe and safe ones). */
   readonly sysctls: ReadonlyArray<{ name: string; value: string }>;
@@ -141,7 +142,7 @@ export function podObject(input: PodObjectInput): KubeObject {
           apiVersion: input.owner.kind === 'Job' ? 'batch/v1' : 'apps/v1',
           kind: input.owner.kind,
           name: input.owner.name,
-          uid: input.uid.split('').reverse().join(''),
+          uid: input.owner.uid ?? input.uid.split('').reverse().join(''),
           controller: true,
           blockOwnerDeletion: true,
         },
@@ -274,3 +275,14 @@ const SUCCEEDED_CONDITIONS = [
   podCondition('PodScheduled', 'True'),
 ];
 const TERMINATED_STATE = { terminated: { exitCode: 0, reason: 'Completed', startedAt: CREATED, finishedAt: CREATED } };
+
+/** A DaemonSet as `kubectl get daemonsets -o json` lists it, metadata and the little the extender could read. */
+export function daemonSetObject(name: string, namespace: string, uid: string): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace, uid, resourceVersion: '1200', creationTimestamp: CREATED, generation: 1, labels: { app: name } },
+    spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `registry.k8s.io/${name}:v1` }] } } },
+    status: { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 },
+  };
+}

@@ -28,6 +28,8 @@ export class NaiveCluster {
   private readonly registry: ClusterIndex;
   private readonly nodes = new Map<string, NodeProjection>();
   private readonly pods: PodProjection[] = [];
+  /** `namespace/name/uid` of the DaemonSets in the List: only these prove a pod a DaemonSet pod. */
+  private readonly daemonSets = new Set<string>();
 
   constructor(private readonly policy: Policy) {
     this.registry = new ClusterIndex(policy);
@@ -39,6 +41,9 @@ export class NaiveCluster {
       else if (item.kind === 'Node') {
         const projection = this.registry.projectNode(item);
         if (projection) this.nodes.set(projection.name, projection);
+      } else if (item.kind === 'DaemonSet') {
+        const { namespace, name, uid } = item.metadata ?? {};
+        this.daemonSets.add(`${namespace}/${name}/${uid}`);
       } else if (item.kind === 'Pod') {
         const projection = projectPod(item, this.policy.keys, this.registry.classifier, this.registry.profiles);
         if (projection) this.pods.push(projection);
@@ -74,12 +79,16 @@ export class NaiveCluster {
     };
   };
 
+  private provenDaemonSetPod(pod: PodProjection): boolean {
+    return pod.daemonSet !== undefined && this.daemonSets.has(`${pod.namespace}/${pod.daemonSet.name}/${pod.daemonSet.uid}`);
+  }
+
   /** The scan the index saves: every pod of the cluster, for one node. */
   private view(name: string, projection: NodeProjection | undefined): NodeView {
     let occupants = 0;
     const unsafeIds = new Set<ProfileId>();
     for (const pod of this.pods) {
-      if (pod.nodeName !== name || !pod.occupiesNode) continue;
+      if (pod.nodeName !== name || !pod.occupiesNode || this.provenDaemonSetPod(pod)) continue;
       occupants += 1;
       unsafeIds.add(pod.unsafeId);
     }
