@@ -9,6 +9,7 @@ export const CLUSTER_OPTIONS = {
   seed: { type: 'string', default: '1' },
   'pending-pods': { type: 'string', default: '0' },
   shape: { type: 'string', default: describeShape(DEFAULT_SHAPE) },
+  snapshot: { type: 'string' },
 } as const;
 
 export function clusterSpecArgs(spec: ClusterSpec): string[] {
@@ -18,15 +19,17 @@ export function clusterSpecArgs(spec: ClusterSpec): string[] {
     '--seed', String(spec.seed),
     '--pending-pods', String(spec.pendingPods ?? 0),
     '--shape', describeShape(spec.shape ?? DEFAULT_SHAPE),
+    ...(spec.snapshotFile ? ['--snapshot', spec.snapshotFile] : []),
   ];
 }
 
-export function clusterSpecOf(values: { nodes?: string; 'pods-per-node'?: string; seed?: string; 'pending-pods'?: string; shape?: string }): ClusterSpec {
+export function clusterSpecOf(values: { nodes?: string; 'pods-per-node'?: string; seed?: string; 'pending-pods'?: string; shape?: string; snapshot?: string }): ClusterSpec {
   return {
     nodes: Number(values.nodes),
     podsPerNode: Number(values['pods-per-node']),
     seed: Number(values.seed),
     pendingPods: Number(values['pending-pods'] ?? 0),
     shape: parseShape(values.shape ?? describeShape(DEFAULT_SHAPE)),
+    ...(values.snapshot ? { snapshotFile: values.snapshot } : {}),
   };
 }

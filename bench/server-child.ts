@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import { applyList } from '../src/cluster/snapshot.js';
+import { applyList, loadSnapshotFile } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { createExtender } from '../src/extender.js';
 import { StaticReadiness } from '../src/http/readiness.js';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     case 'extender': {
       const readiness = new StaticReadiness();
       const { index, app } = createExtender({ policy: DEFAULT_POLICY, readiness });
-      pods = applyList(index, generateCluster(spec).list).pods;
+      pods = spec.snapshotFile ? loadSnapshotFile(index, spec.snapshotFile).pods : applyList(index, generateCluster(spec).list).pods;
       readiness.markLoaded();
       server = (await listen(app, '127.0.0.1', 0)).server;
       break;

@@ -10,7 +10,7 @@ import { median, percentile } from '../bench/stats.js';
 import { applyList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { createExtender } from '../src/extender.js';
-import { decodeExtenderArgs } from '../src/http/decode.js';
+import { decodeCandidateArgs } from '../src/http/candidate-args.js';
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
 import type { StaticReadiness } from '../src/http/readiness.js';
@@ -120,7 +120,7 @@ describe('bind pool', () => {
     const { plan, extender } = loaded(spec);
     const answers = () =>
       requestBodies(plan, 'names', 1).map(({ body }) => {
-        const args = decodeExtenderArgs(JSON.parse(body));
+        const args = decodeCandidateArgs(Buffer.from(body), extender.state.resolver);
         return [runFilter(args, extender.state).answer.bytes.toString(), runPrioritize(args, extender.state).bytes.toString()];
       });
     const before = answers();
@@ -170,7 +170,7 @@ describe('reference servers', () => {
     naive.load(list);
     for (const mode of ['names', 'nodes'] as const) {
       for (const { body } of requestBodies(plan, mode, 1)) {
-        const args = decodeExtenderArgs(JSON.parse(body));
+        const args = decodeCandidateArgs(Buffer.from(body), extender.state.resolver);
         expect(JSON.parse(JSON.stringify(naive.handle('/filter', JSON.parse(body))))).toEqual(JSON.parse(runFilter(args, extender.state).answer.bytes.toString()));
         expect(naive.handle('/prioritize', JSON.parse(body))).toEqual(JSON.parse(runPrioritize(args, extender.state).bytes.toString()));
       }

@@ -4,7 +4,7 @@ import { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
-import { decodeExtenderArgs } from '../src/http/decode.js';
+import { decodeCandidateArgs } from '../src/http/candidate-args.js';
 import { startExtender, type RunningExtender } from './support/http.js';
 import { DB, WEB, namespace, node, pod } from './support/objects.js';
 
@@ -62,7 +62,7 @@ describe('concurrent large answers', () => {
   it('every client of 24 concurrent filter and prioritize calls reads its own answer whole, even reading late', async () => {
     const bodies = Array.from({ length: 24 }, (_, k) => bodyFor(k));
     const expected = bodies.map((body, k) => {
-      const args = decodeExtenderArgs(JSON.parse(body));
+      const args = decodeCandidateArgs(Buffer.from(body), running.extender.state.resolver);
       const answer = k % 2 === 0 ? runFilter(args, running.extender.state).answer : runPrioritize(args, running.extender.state);
       const text = answer.bytes.toString('utf8');
       answer.release();
@@ -156,7 +156,7 @@ describe('answer buffers', () => {
 });
 
 function expected0(): unknown {
-  const answer = runFilter(decodeExtenderArgs(JSON.parse(bodyFor(0))), running.extender.state).answer;
+  const answer = runFilter(decodeCandidateArgs(Buffer.from(bodyFor(0)), running.extender.state.resolver), running.extender.state).answer;
   const parsed: unknown = JSON.parse(answer.bytes.toString('utf8'));
   answer.release();
   return parsed;

@@ -6,9 +6,10 @@ import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { CandidateResolver } from './candidates.js';
 import type { Binder } from '../cluster/binder.js';
 import { explainPod } from '../explain/explain-pod.js';
-import { decodeBindingArgs, decodeExplainArgs, decodeExtenderArgs, decodePreemptionArgs } from './decode.js';
+import { decodeBindingArgs, decodeExplainArgs, decodePreemptionArgs } from './decode.js';
 import { WrittenJson } from './json-writer.js';
-import { readJsonBody } from './json-body.js';
+import { parseJson, readBody } from './json-body.js';
+import { decodeCandidateArgs } from './candidate-args.js';
 import { runFilter } from './filter-verb.js';
 import type { ExtenderMetrics } from './metrics.js';
 import { runPreempt } from './preempt-verb.js';
@@ -33,7 +34,7 @@ export interface AppDeps {
   readonly configStatus?: () => object;
 }
 
-type VerbHandler = (body: unknown, state: ExtenderState) => unknown | Promise<unknown>;
+type VerbHandler = (body: Buffer, state: ExtenderState) => unknown | Promise<unknown>;
 
 /** What serves the extender's port: the verbs, then the express app for everything else. */
 export type ExtenderHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -47,27 +48,27 @@ export type ExtenderHandler = (req: IncomingMessage, res: ServerResponse) => voi
 export function createApp(deps: AppDeps): ExtenderHandler {
   const verbs: Record<string, VerbHandler> = {
     filter: (body, state) => {
-      const args = decodeExtenderArgs(body);
+      const args = decodeCandidateArgs(body, state.resolver);
       deps.binder.rememberPod(args.Pod);
       const { answer, verdicts } = runFilter(args, state);
       deps.metrics.countRejections(verdicts);
       return answer;
     },
     prioritize: (body, state) => {
-      const args = decodeExtenderArgs(body);
+      const args = decodeCandidateArgs(body, state.resolver);
       deps.binder.rememberPod(args.Pod);
       return runPrioritize(args, state);
     },
     bind: async (body) => {
-      const args = decodeBindingArgs(body);
+      const args = decodeBindingArgs(parseJson(body));
       const error = await deps.binder.bind({ namespace: args.PodNamespace, name: args.PodName, uid: args.PodUID, node: args.Node });
       deps.metrics.countBind(error === '' ? 'bound' : 'refused');
       if (error !== '') deps.logger.info({ pod: `${args.PodNamespace}/${args.PodName}`, node: args.Node, error }, 'bind refused');
       return { Error: error };
     },
-    preempt: (body, state) => runPreempt(decodePreemptionArgs(body), state),
+    preempt: (body, state) => runPreempt(decodePreemptionArgs(parseJson(body)), state),
     explain: (body, state) => {
-      const args = decodeExplainArgs(body);
+      const args = decodeExplainArgs(parseJson(body));
       return explainPod(args.Pod, state.index, state.policy, args.NodeNames ?? undefined);
     },
   };
@@ -85,7 +86,7 @@ export function createApp(deps: AppDeps): ExtenderHandler {
     try {
       const readiness = deps.readiness.check();
       if (!readiness.ready) throw new RequestError(503, `extender index is not ready: ${readiness.reason}`);
-      const body = await readJsonBody(req, res, deps.state().policy.bodyLimitBytes);
+      const body = await readBody(req, res, deps.state().policy.bodyLimitBytes);
       sendJson(res, 200, await verb.handle(body, deps.state()));
     } catch (err) {
       sendError(deps.logger, err, verb.verb, res);

@@ -2,6 +2,8 @@ import { LRUCache } from 'lru-cache';
 import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubeNode } from '../sysctl-index/kube-objects.js';
 import type { NodeProjection } from '../sysctl-index/node-projection.js';
+import { NameTable } from './name-table.js';
+import type { NamesReader } from './names-body-scan.js';
 
 /**
  * Maps the candidates of a request to the index's view of them. With `NodeNames` the index is
@@ -15,7 +17,18 @@ export class CandidateResolver {
   /** The views of the last NodeNames list: the next request is usually the same list. */
   private last: { generation: number; views: NodeView[] } | undefined;
 
-  constructor(private readonly index: ClusterIndex) {}
+  private readonly names: NameTable;
+
+  constructor(private readonly index: ClusterIndex) {
+    this.names = new NameTable(index);
+  }
+
+  /** Reads a body's names array as bytes (names-body-scan.ts); `namedViews()` then holds the views, each node once. */
+  readonly readNames: NamesReader = (body, from) => this.names.read(body, from);
+
+  namedViews(): NodeView[] {
+    return this.names.views();
+  }
 
   byName = (name: string): NodeView => this.index.viewOf(name);
 

@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestError } from './request-error.js';
 
 /**
- * Reads a JSON request body, bounded by `limit` bytes (the policy's, which a reload may
- * change): one concat, one decode, one parse. kube-scheduler always sends plain
- * application/json; any content type is accepted so that `curl -d` works, and compressed
- * bodies are refused (a 100 kB gzip body could inflate to the whole limit). Rejects with a
- * RequestError saying what is wrong.
+ * Reads a request body, bounded by `limit` bytes (the policy's, which a reload may change),
+ * as one Buffer: the verbs decide how to decode it (candidate-args.ts reads names from the
+ * bytes). kube-scheduler always sends plain application/json; any content type is accepted so
+ * that `curl -d` works, and compressed bodies are refused (a 100 kB gzip body could inflate to
+ * the whole limit). Rejects with a RequestError saying what is wrong.
  */
-export function readJsonBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
+export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
@@ -38,18 +38,20 @@ export function readJsonBody(req: IncomingMessage, res: ServerResponse, limit: n
     });
     req.once('end', () => {
       if (failed) return;
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
-      if (text.trim() === '') {
-        reject(new RequestError(400, 'request body is empty; a JSON object is expected'));
-        return;
-      }
-      try {
-        resolve(JSON.parse(text) as unknown);
-      } catch (err) {
-        reject(new RequestError(400, `request body is not valid JSON: ${(err as Error).message}`));
-      }
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
   });
+}
+
+/** The body as JSON, or a RequestError (400) that says why not. */
+export function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw new RequestError(400, 'request body is empty; a JSON object is expected');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new RequestError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 function tooLarge(limit: number): RequestError {
@@ -57,7 +59,7 @@ function tooLarge(limit: number): RequestError {
 }
 
 /**
- * Answers now and discards the rest of the body. The connection stays open until the client
+ * Fails the read at once (the caller answers) and discards the rest of the body. The connection stays open until the client
  * has sent it all: closing it at once made clients still writing a large body fail with EPIPE
  * before they could read the answer. The server's requestTimeout bounds a body that never ends.
  */
