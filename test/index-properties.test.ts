@@ -21,7 +21,7 @@ import { podRequirements } from '../src/filter/pod-requirements.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import type { KubeNamespace, KubeNode, KubePod } from '../src/sysctl-index/kube-objects.js';
 import { CONFLICTING_PROFILE, type ProfileId } from '../src/sysctl-index/profile-intern.js';
-import { DB, DB_SMALL, TEAM, WEB, namespace, node, pod, type PodOptions } from './support/objects.js';
+import { DB, DB_SMALL, TEAM, WEB, daemonSet, namespace, node, pod, type PodOptions } from './support/objects.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20_251_123);
 
@@ -61,11 +61,28 @@ const ALLOW_LISTS: ReadonlyArray<{ text: string | undefined; allows: ((name: str
   { text: 'Net.Core.*', allows: 'invalid' },
 ];
 
+/**
+ * What nodes report in status.nodeInfo, and which of the pool's kernel-gated safe sysctls
+ * their kubelet then counts as safe, or their kernel does not namespace at all (from the
+ * upstream table of test/kubelet-admission.test.ts: keepalive_time 1.29 / kernel 4.5,
+ * tcp_rmem 1.32 / kernel 4.15).
+ */
+const RUNTIMES: ReadonlyArray<{ kubelet?: string; kernel?: string; safe: readonly string[]; unnamespaced: readonly string[] }> = [
+  { safe: [], unnamespaced: [] }, // reports nothing: the original three only
+  { kubelet: 'v1.31.4-eks-2d98532', kernel: '5.15.0-1048-aws', safe: ['net.ipv4.tcp_keepalive_time'], unnamespaced: [] },
+  { kubelet: 'v1.32.1', kernel: '6.1.0-27-amd64', safe: ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_rmem'], unnamespaced: [] },
+  { kubelet: 'v1.32.1', kernel: '4.4.0-210-generic', safe: [], unnamespaced: ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_rmem'] },
+  { kubelet: 'v1.28.15', kernel: '6.1.0-27-amd64', safe: [], unnamespaced: [] },
+  { kubelet: 'v1.32.1', safe: [], unnamespaced: [] }, // no kernel: the kubelet drops gated entries
+];
+
 /** Pod shapes: their whole profile (unsafe + node-level), the node-level part, the unsafe names. */
 interface PodShape {
   readonly options: PodOptions;
   readonly profile: Values | 'invalid';
   readonly needs: Values;
+  /** Kernel-gated safe sysctls it sets: no part of the profile, but not safe on every node. */
+  readonly safe?: readonly string[];
 }
 const VM = { 'vm.max_map_count': '262144' };
 const SWAP = { 'vm.swappiness': '1' };
@@ -73,6 +90,8 @@ const DB_VALUES = { 'kernel.shmmax': '68719476736', 'kernel.sem': '250 32000 100
 const POD_SHAPES: readonly PodShape[] = [
   { options: {}, profile: {}, needs: {} },
   { options: { sysctls: { 'net.ipv4.ip_local_port_range': '1024 65000' } }, profile: {}, needs: {} }, // safe only
+  { options: { sysctls: { 'net.ipv4.tcp_keepalive_time': '600' } }, profile: {}, needs: {}, safe: ['net.ipv4.tcp_keepalive_time'] },
+  { options: { sysctls: { 'net.ipv4.tcp_rmem': '4096 87380 16777216', ...WEB } }, profile: { 'net.core.somaxconn': '4096' }, needs: {}, safe: ['net.ipv4.tcp_rmem'] },
   { options: { sysctls: DB }, profile: DB_VALUES, needs: {} },
   { options: { sysctls: { 'kernel/shmmax': '68719476736', 'kernel/sem': '250  32000 100   128' } }, profile: DB_VALUES, needs: {} },
   { options: { sysctls: DB_SMALL }, profile: { 'kernel.shmmax': '17179869184', 'kernel.sem': '250 32000 100 128' }, needs: {} },
@@ -101,6 +120,8 @@ interface NodeSpec {
   readonly team: Team;
   readonly sysctls: number;
   readonly allow: number;
+  /** Index into RUNTIMES. */
+  readonly runtime: number;
   /** Send `labels: null` / `annotations: null` where empty, as some clients do. */
   readonly nullMaps: boolean;
 }
@@ -108,6 +129,7 @@ interface NodeSpec {
 type Op =
   | { t: 'arrive'; ns: number; shape: number; pick: number }
   | { t: 'daemonSet'; shape: number; pick: number }
+  | { t: 'daemonSetObject'; present: boolean }
   | { t: 'schedulePending'; which: number; pick: number }
   | { t: 'delete'; which: number }
   | { t: 'finish'; which: number; phase: 'Succeeded' | 'Failed' }
@@ -126,7 +148,8 @@ function poolIndex<T>(pool: readonly T[], isInvalid: (entry: T) => boolean, inva
 const nodeSpecArb: fc.Arbitrary<NodeSpec> = fc.record({
   team: teamArb,
   sysctls: poolIndex(NODE_SYSCTLS, (e) => e.declared === 'invalid'),
-  allow: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: poolIndex(ALLOW_LISTS, (e) => e.allows === 'invalid') }),
+  allow: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: poolIndex(ALLOW_LISTS, (e) => e.allows === 'invalid') }),
+  runtime: fc.nat({ max: RUNTIMES.length - 1 }),
   nullMaps: fc.boolean(),
 });
 const nodeIdx = fc.nat({ max: NODE_NAMES.length - 1 });
@@ -137,6 +160,7 @@ const any = fc.nat({ max: 1_000 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 12, arbitrary: fc.record({ t: fc.constant('arrive' as const), ns: nsIdx, shape: shapeIdx, pick: any }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('daemonSet' as const), shape: shapeIdx, pick: any }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('daemonSetObject' as const), present: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('schedulePending' as const), which: any, pick: any }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('delete' as const), which: any }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('finish' as const), which: any, phase: fc.constantFrom('Succeeded' as const, 'Failed' as const) }) },
@@ -152,6 +176,8 @@ const scenarioArb = fc.record({
   nodes: fc.array(fc.option(nodeSpecArb, { nil: null, freq: 5 }), { minLength: NODE_NAMES.length, maxLength: NODE_NAMES.length }),
   ops: fc.array(opArb, { minLength: 5, maxLength: 45, size: 'max' }),
   rebuildOrder: fc.constantFrom('namespaces-nodes-pods' as const, 'pods-nodes-namespaces' as const),
+  /** Whether the DaemonSet that the DaemonSet pods claim (ns0/ds) exists from the start. */
+  daemonSetAtStart: fc.boolean(),
 });
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer S> ? S : never;
 
@@ -170,6 +196,8 @@ class Model {
   readonly namespaces = new Map<string, KubeNamespace>();
   readonly nodes = new Map<string, { object: KubeNode; spec: NodeSpec }>();
   readonly pods = new Map<string, PodRecord>();
+  /** The DaemonSet ns0/ds exists: only then are the pods claiming it DaemonSet pods. */
+  daemonSetPresent = false;
   /** Every pod key ever created, deleted ones included: the index must forget those. */
   readonly everPods: Array<[string, string]> = [];
   private counter = 0;
@@ -189,9 +217,9 @@ class Model {
     return spec ? NODE_SYSCTLS[spec.sysctls]!.declared : {};
   }
 
-  /** Pods that make the node busy: not DaemonSet, not finished. */
+  /** Pods that make the node busy: not finished, and not DaemonSet pods of a DaemonSet that exists. */
   occupants(nodeName: string): PodRecord[] {
-    return [...this.pods.values()].filter((p) => p.object.spec?.nodeName === nodeName && !p.daemonSet && !p.finished);
+    return [...this.pods.values()].filter((p) => p.object.spec?.nodeName === nodeName && !(p.daemonSet && this.daemonSetPresent) && !p.finished);
   }
 }
 
@@ -200,7 +228,8 @@ function namespaceObject(name: string, team: Team): KubeNamespace {
 }
 
 function nodeObject(name: string, spec: NodeSpec): KubeNode {
-  const object = node(name, { team: spec.team, sysctls: NODE_SYSCTLS[spec.sysctls]!.text, allowed: ALLOW_LISTS[spec.allow]!.text });
+  const { kubelet, kernel } = RUNTIMES[spec.runtime]!;
+  const object = node(name, { team: spec.team, sysctls: NODE_SYSCTLS[spec.sysctls]!.text, allowed: ALLOW_LISTS[spec.allow]!.text, kubelet, kernel });
   const meta = object.metadata!;
   if (spec.nullMaps && Object.keys(meta.labels ?? {}).length === 0) meta.labels = null;
   if (spec.nullMaps && Object.keys(meta.annotations ?? {}).length === 0) meta.annotations = null;
@@ -261,7 +290,9 @@ function rebuild(model: Model, policy: Policy, order: Scenario['rebuildOrder']):
   const namespaces = () => model.namespaces.forEach((n) => expect(index.upsertNamespace(n)).toBe(true));
   const nodes = () => model.nodes.forEach((n) => expect(index.upsertNode(n.object)).toBe(true));
   const pods = () => model.pods.forEach((p) => expect(index.upsertPod(p.object)).toBe(true));
+  const daemonSets = () => model.daemonSetPresent && expect(index.upsertDaemonSet(daemonSet('ns0'))).toBe(true);
   if (order === 'namespaces-nodes-pods') {
+    daemonSets();
     namespaces();
     nodes();
     pods();
@@ -269,6 +300,7 @@ function rebuild(model: Model, policy: Policy, order: Scenario['rebuildOrder']):
     pods();
     nodes();
     namespaces();
+    daemonSets();
   }
   return index;
 }
@@ -291,6 +323,7 @@ const stats = {
   placements: 0,
   refusals: 0,
   daemonSets: 0,
+  allowListedSafePlacements: 0,
   busyChecks: 0,
   relabelsWhileBusy: 0,
   teamPlacements: 0,
@@ -333,7 +366,15 @@ function checkBeforePlacing(model: Model, policy: Policy['policy'], record: PodR
   const profile = record.shape.profile as Values;
   const needs = record.shape.needs;
   const unsafe = Object.keys(profile).filter((name) => needs[name] === undefined);
-  if (typeof allow === 'function') for (const name of unsafe) expect(allow(name), `${where}: kubelet would refuse ${name}`).toBe(true);
+  // Kernel-gated safe sysctls: never where the kernel does not namespace them; where this kubelet
+  // does not count them safe, they need the allow-list like unsafe ones.
+  const runtime = RUNTIMES[spec.runtime]!;
+  for (const name of record.shape.safe ?? []) expect(runtime.unnamespaced, `${where}: kernel does not namespace ${name}`).not.toContain(name);
+  const needAllowList = [...unsafe, ...(record.shape.safe ?? []).filter((name) => !runtime.safe.includes(name))];
+  // A node declaring no allow-list admits only what is safe there (the default policy).
+  if (allow === 'absent') expect(needAllowList, `${where}: node declares no allow-list`).toEqual([]);
+  if (typeof allow === 'function') for (const name of needAllowList) expect(allow(name), `${where}: kubelet would refuse ${name}`).toBe(true);
+  if (needAllowList.length > unsafe.length) stats.allowListedSafePlacements += 1;
   const declaredValues = declared as Values;
   if (policy === 'strict') {
     // 3. (strict) the node declares exactly the node-level values the pod needs (none for plain pods).
@@ -416,6 +457,12 @@ function runScenario(scenario: Scenario): void {
   };
   const chooseFrom = <T>(items: T[], which: number): T | undefined => (items.length === 0 ? undefined : items[which % items.length]);
 
+  const setDaemonSet = (present: boolean) => {
+    model.daemonSetPresent = present;
+    if (present) expect(index.upsertDaemonSet(daemonSet('ns0'))).toBe(true);
+    else index.deleteDaemonSet('ns0', 'ds');
+  };
+  if (scenario.daemonSetAtStart) setDaemonSet(true);
   scenario.namespaces.forEach((team, i) => {
     if (team !== null) upsertNamespace(NAMESPACE_NAMES[i]!, team);
   });
@@ -444,6 +491,10 @@ function runScenario(scenario: Scenario): void {
         stats.daemonSets += 1;
         break;
       }
+      case 'daemonSetObject':
+        // The DaemonSet appears or goes: the pods claiming it stop or start counting.
+        setDaemonSet(op.present);
+        break;
       case 'schedulePending': {
         const pending = chooseFrom([...model.pods.values()].filter((p) => !p.object.spec?.nodeName), op.which);
         if (pending) schedule(pending, op.pick);
@@ -501,8 +552,9 @@ describe('index properties over random clusters and event sequences', () => {
     expect(stats.runs).toBeGreaterThanOrEqual(250);
     expect(stats.placements).toBeGreaterThan(500);
     expect(stats.refusals).toBeGreaterThan(500);
-    expect(stats.busyChecks).toBeGreaterThan(150);
+    expect(stats.busyChecks).toBeGreaterThan(120); // fewer since nodes without an allow-list refuse unsafe pods (issue 15)
     expect(stats.daemonSets).toBeGreaterThan(200);
+    expect(stats.allowListedSafePlacements).toBeGreaterThan(5);
     expect(stats.relabelsWhileBusy).toBeGreaterThan(30);
     expect(stats.teamPlacements).toBeGreaterThan(150);
     expect(stats.nodeLevelPlacements).toBeGreaterThan(120);
