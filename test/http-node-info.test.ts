@@ -128,7 +128,7 @@ describe('snapshot mode (kubectl get nodes,pods,namespaces,daemonsets -A -o json
       namespace('kube-system'),
       kubeletNode('n', { kubeletVersion: 'v1.31.4-eks-2d98532', kernelVersion: '5.15.0-1048-aws' }),
       pod('kube-system', 'exporter-n', { node: 'n', daemonSet: 'exporter' }),
-      ...(withDaemonSet ? [{ apiVersion: 'apps/v1', ...daemonSet('kube-system', 'exporter') }] : []),
+      ...(withDaemonSet ? [daemonSet('kube-system', 'exporter')] : []),
     ],
   });
 
