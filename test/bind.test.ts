@@ -100,7 +100,7 @@ describe('bind', () => {
     expect(await bind(db, 'n1')).toBe('');
     expect(extender.index.node('n1')?.occupants).toBe(1);
     expect(extender.binder.assumedCount).toBe(1);
-    await waitFor(() => extender.index.node('n1')?.occupants === 0, 'assumption expired', 3000);
+    await waitFor(() => extender.index.node('n1')?.occupants === 0, 'assumption expired');
     expect(extender.index.pod('team-a', 'db')).toMatchObject({ nodeName: undefined, assumed: false });
   });
 

@@ -132,5 +132,5 @@ describe('a burst of placements with a lagging watch', () => {
     expect(refusedBinds).toBeGreaterThan(0);
     expect(refusedByFilter + refusedBinds).toBeGreaterThan(0);
     expect(profilesOnNode.size).toBeGreaterThanOrEqual(5);
-  }, 60_000);
+  }, 300_000); // bounded by its work, not by time: a busy machine takes several times the idle time
 });

@@ -71,7 +71,7 @@ describe('TLS', () => {
     expect(await get(s.url)).toEqual({ status: 200, cn: 'server-1' });
 
     certs.issueServer(cert, key, 'server-2');
-    await waitFor(async () => (await get(s.url)).cn === 'server-2', 'the rotated certificate served', 3000);
+    await waitFor(async () => (await get(s.url)).cn === 'server-2', 'the rotated certificate served');
   });
 
   it('refuses to start on a key that does not match the certificate', async () => {
