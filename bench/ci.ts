@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TMP_DIR } from './bench-paths.js';
 import { bounded } from './cli-args.js';
-import { runLatencySuite } from './latency-suite.js';
 import { checkTargets, environment, writeReport } from './report.js';
-import { ciScenarios } from './scenarios.js';
+import { runShapeMatrix } from './matrix.js';
+import { readWorstShapes } from './shape-matrix.js';
 import { measureVerbBreakdown } from './verb-breakdown.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
       profile: { type: 'boolean', default: false },
     },
   });
-  const verbs = values.verbs.split(',');
+  const verbs: string[] = values.verbs.split(',');
   const settings = {
     rounds: bounded(values.rounds, 1, 20),
     durationSeconds: bounded(values.duration, 1, 30),
@@ -49,14 +49,18 @@ async function main(): Promise<number> {
   };
   const startedAt = new Date().toISOString();
   const env = environment();
-  const scenarios = ciScenarios(settings.seed).filter((s) => verbs.includes(s.verb));
-  if (scenarios.length === 0) throw new Error(`--verbs must list filter and/or prioritize, not ${values.verbs}`);
-  const latency = await runLatencySuite(scenarios, {
-    ...settings,
-    servers: ['baseline', 'extender'],
-    ...(values.profile ? { profile: { kinds: ['baseline', 'extender'], dir: join(TMP_DIR, 'profiles') } } : {}),
-    log,
-  });
+  if (!verbs.every((v) => v === 'filter' || v === 'prioritize') || verbs.length === 0) throw new Error(`--verbs must list filter and/or prioritize, not ${values.verbs}`);
+  // The two worst shapes of the last full matrix run (bench/results/worst-shapes.json).
+  const shapes = readWorstShapes();
+  log(`bench:ci shapes: ${shapes.map((s) => s.id).join(', ')}`);
+  const latency = (
+    await runShapeMatrix(shapes, settings.seed, {
+      ...settings,
+      ...(values.profile ? { profile: { kinds: ['baseline', 'extender'], dir: join(TMP_DIR, 'profiles') } } : {}),
+      log,
+    })
+  ).filter((g) => verbs.some((v) => v === g.scenario.verb));
+  const scenarios = latency.map((g) => g.scenario);
   const breakdown = values.breakdown ? await measureVerbBreakdown(scenarios[0]!.cluster) : undefined;
   env.loadavgAtEnd = loadavg();
   const targets = checkTargets(latency, undefined, { latencyRatioMax: settings.maxRatio, throughput: false });

@@ -10,6 +10,7 @@ import type { SnapshotFile, StartupFigures, WatchPathFigures } from './index-fig
 import type { EventRates, MemoryFigures } from './index-child.js';
 import type { GroupResult } from './latency-suite.js';
 import { isTargetScenario } from './scenarios.js';
+import { shapeIdOf, worstPerVerb } from './shape-matrix.js';
 import type { ServerKind } from './server-child.js';
 import { round3 } from './stats.js';
 import { latencyChart } from './svg-chart.js';
@@ -48,14 +49,16 @@ export interface Environment {
 }
 
 export interface BenchReport {
-  /** 'index': `run.js --only-index`, no latency suite. */
-  readonly kind: 'full' | 'ci' | 'index';
+  /** 'index': `run.js --only-index`, no latency suite; 'matrix': `run.js --only-matrix`. */
+  readonly kind: 'full' | 'ci' | 'index' | 'matrix';
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly environment: Environment;
   readonly settings: Record<string, unknown>;
   readonly targets: TargetCheck[];
   readonly latency: GroupResult[];
+  /** The latency suite over the shape matrix (shape-matrix.ts), when run. */
+  readonly matrix?: GroupResult[];
   /** In-process cost of one call by phase (the micro tier), when measured. */
   readonly breakdown: VerbBreakdown | undefined;
   readonly index: IndexResults | undefined;
@@ -140,10 +143,33 @@ export function renderMarkdown(report: BenchReport): string {
     '|---|---:|---|---|',
     ...report.targets.map((t) => `| ${t.what} | ${fmt(t.value)} | ${t.bar} | ${t.pass ? 'pass' : '**FAIL**'} |`),
   ];
+  if (report.matrix && report.matrix.length > 0) lines.push('', ...matrixLines(report.matrix));
   if (report.latency.length > 0) lines.push('', ...latencyLines(report.latency));
   if (report.breakdown) lines.push('', ...breakdownLines(report.breakdown));
   if (report.index) lines.push('', ...indexLines(report.index));
   return `${lines.join('\n')}\n`;
+}
+
+/** Every shape, then the worst per verb: the figure that holds for clusters, not for one generator's. */
+function matrixLines(matrix: readonly GroupResult[]): string[] {
+  const worst = worstPerVerb(matrix);
+  const row = (g: GroupResult) => {
+    const r = g.ratios.extender;
+    const s = g.scenario.cluster.shape;
+    const shape = s ? `${s.names}, ${s.teams} teams, ${s.dedicatedShare * 100}% dedicated, allow-lists ${s.allowListShare === undefined ? 'mixed' : `${s.allowListShare * 100}%`}, ${s.profiles} profiles, ${g.scenario.cluster.podsPerNode} pods/node` : '';
+    return `| ${g.scenario.id} | ${shape} | ${r ? [fmt(r.throughput), fmt(r.p50), fmt(r.p99), fmt(r.serverP50), fmt(r.serverP99)].join(' | ') : ' | | | | '} |`;
+  };
+  return [
+    '## Shapes (5,000 nodes, NodeNames of every node, 1 connection)',
+    '',
+    'Ratios to the do-nothing server of the same rounds (medians over rounds); bars: throughput >= 0.667, p50 and p99 <= 1.5.',
+    '',
+    `Worst: ${(['filter', 'prioritize'] as const).map((verb) => (worst[verb] ? `${verb} at ${shapeIdOf(worst[verb].scenario)} (x thr ${fmt(worst[verb].ratios.extender?.throughput ?? NaN)}, x p50 ${fmt(worst[verb].ratios.extender?.p50 ?? NaN)}, x p99 ${fmt(worst[verb].ratios.extender?.p99 ?? NaN)})` : '')).join('; ')}.`,
+    '',
+    '| scenario | shape | x thr | x p50 | x p99 | inside x p50 | inside x p99 |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...matrix.map(row),
+  ];
 }
 
 function latencyLines(latency: readonly GroupResult[]): string[] {

@@ -10,6 +10,10 @@
  * SPEC section 6 sets bars for (at least --rounds).
  * --only-index measures the index figures alone and writes bench/results/tmp/index.{json,md},
  * leaving latest.* (the full run's) alone.
+ * The shape matrix (shape-matrix.ts: filter and prioritize at 5,000 nodes on every shape) runs
+ * after the sizes; it writes the worst shapes to bench/results/worst-shapes.json for bench:ci.
+ * --only-matrix runs it alone (bench/results/matrix.{json,md}); --skip-matrix leaves it out;
+ * --shapes id,id picks shapes.
  * --profile writes CPU profiles of the serving extender and do-nothing server to bench/results/tmp/profiles;
  * summarise them with bench/.build/bench/profile-summary.js.
  */
@@ -19,7 +23,9 @@ import { parseArgs } from 'node:util';
 import { RESULTS_DIR, TMP_DIR } from './bench-paths.js';
 import { bounded } from './cli-args.js';
 import { measureEventRates, measureMemory, measureStartup, measureWatchMemory, writeSnapshot } from './index-figures.js';
-import { runLatencySuite } from './latency-suite.js';
+import { runLatencySuite, type GroupResult } from './latency-suite.js';
+import { runShapeMatrix } from './matrix.js';
+import { MATRIX, shapeNamed, worstShapes, writeWorstShapes } from './shape-matrix.js';
 import { checkTargets, environment, writeReport, type IndexResults } from './report.js';
 import { clusterSpec, fullScenarios, TARGET_SIZE } from './scenarios.js';
 import { measureVerbBreakdown, type VerbBreakdown } from './verb-breakdown.js';
@@ -38,6 +44,9 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'skip-index': { type: 'boolean', default: false },
       'only-index': { type: 'boolean', default: false },
+      'only-matrix': { type: 'boolean', default: false },
+      'skip-matrix': { type: 'boolean', default: false },
+      shapes: { type: 'string' },
       'startup-runs': { type: 'string', default: '3' },
       profile: { type: 'boolean', default: false },
     },
@@ -52,12 +61,15 @@ async function main(): Promise<void> {
     seed: bounded(values.seed, 0, 2 ** 31),
   };
   const onlyIndex = values['only-index'];
+  const onlyMatrix = values['only-matrix'];
   if (onlyIndex && values['skip-index']) throw new Error('--only-index and --skip-index exclude each other');
+  if (onlyMatrix && (onlyIndex || values['skip-matrix'])) throw new Error('--only-matrix excludes --only-index and --skip-matrix');
+  const shapes = values.shapes ? values.shapes.split(',').map(shapeNamed) : MATRIX;
   const startedAt = new Date().toISOString();
   const env = environment();
   log(`sysctl-extender bench: ${JSON.stringify(settings)}`);
 
-  const latency = onlyIndex
+  const latency = onlyIndex || onlyMatrix
     ? []
     : await runLatencySuite(fullScenarios(settings.seed, settings.sizes), {
         ...settings,
@@ -66,14 +78,20 @@ async function main(): Promise<void> {
         log,
       });
 
+  let matrix: GroupResult[] | undefined;
+  if (!onlyIndex && !values['skip-matrix']) {
+    matrix = await runShapeMatrix(shapes, settings.seed, { ...settings, log });
+    if (shapes.length === MATRIX.length) writeWorstShapes(worstShapes(matrix));
+  }
+
   let breakdown: VerbBreakdown | undefined;
-  if (!onlyIndex) {
+  if (!onlyIndex && !onlyMatrix) {
     log(`[micro] in-process cost of one call at ${TARGET_SIZE} nodes`);
     breakdown = await measureVerbBreakdown(clusterSpec(TARGET_SIZE, settings.seed));
   }
 
   let index: IndexResults | undefined;
-  if (!values['skip-index']) {
+  if (!values['skip-index'] && !onlyMatrix) {
     const cluster = clusterSpec(TARGET_SIZE, settings.seed);
     log(`[index] writing a ${cluster.nodes}-node snapshot file`);
     const snapshot = await writeSnapshot(cluster, join(TMP_DIR, `snapshot-${cluster.nodes}n-${cluster.podsPerNode}ppn-seed${cluster.seed}.json`));
@@ -94,17 +112,18 @@ async function main(): Promise<void> {
 
   env.loadavgAtEnd = loadavg();
   const report = {
-    kind: onlyIndex ? ('index' as const) : ('full' as const),
+    kind: onlyIndex ? ('index' as const) : onlyMatrix ? ('matrix' as const) : ('full' as const),
     startedAt,
     finishedAt: new Date().toISOString(),
     environment: env,
     settings,
-    targets: checkTargets(latency, index),
+    targets: checkTargets([...latency, ...(matrix ?? [])], index),
     latency,
+    matrix,
     breakdown,
     index,
   };
-  const files = onlyIndex ? writeReport(report, TMP_DIR, 'index') : writeReport(report, RESULTS_DIR, 'latest');
+  const files = onlyIndex ? writeReport(report, TMP_DIR, 'index') : writeReport(report, RESULTS_DIR, onlyMatrix ? 'matrix' : 'latest');
   for (const t of report.targets) log(`${t.pass ? 'pass' : 'FAIL'}  ${t.what}: ${t.value.toFixed(3)} (${t.bar})`);
   log(`wrote ${files.join(', ')}`);
 }

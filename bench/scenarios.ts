@@ -63,11 +63,6 @@ export function fullScenarios(seed: number, sizes: readonly number[] = FULL_SIZE
   });
 }
 
-export function ciScenarios(seed: number): Scenario[] {
-  const cluster = clusterSpec(TARGET_SIZE, seed);
-  return [scenario(cluster, 'filter', 'names', 1), scenario(cluster, 'prioritize', 'names', 1)];
-}
-
 /** Whether a scenario at one connection is one SPEC section 6 holds the extender to. */
 export function isTargetScenario(s: Scenario): boolean {
   return s.cluster.nodes === TARGET_SIZE && s.mode === 'names' && s.share === 1;
