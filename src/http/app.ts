@@ -86,8 +86,10 @@ export function createApp(deps: AppDeps): ExtenderHandler {
     try {
       const readiness = deps.readiness.check();
       if (!readiness.ready) throw new RequestError(503, `extender index is not ready: ${readiness.reason}`);
-      const body = await readBody(req, res, deps.state().policy.bodyLimitBytes);
-      sendJson(res, 200, await verb.handle(body, deps.state()));
+      // One state per request: its body limit and its verb come from the same policy generation.
+      const state = deps.state();
+      const body = await readBody(req, res, state.policy.bodyLimitBytes);
+      sendJson(res, 200, await verb.handle(body, state));
     } catch (err) {
       sendError(deps.logger, err, verb.verb, res);
     }

@@ -65,7 +65,7 @@ export class NameTable {
     }
     end = skipSpace(body, end);
     if (body[end] !== CLOSE_BRACKET) return -1;
-    this.found = k === 0 ? this.base.slice() : this.base.slice(k).concat(this.base.slice(0, k));
+    this.found = rotated(this.base, k);
     return end + 1;
   }
 
@@ -217,6 +217,14 @@ function nameEnd(body: Buffer, start: number): number {
   }
   if (j >= n || j === start || j - start > MAX_NAME_BYTES) return -1;
   return j;
+}
+
+/** `views` from position k round to k - 1, in one array (slice and concat made three). */
+function rotated(views: readonly NodeView[], k: number): NodeView[] {
+  const n = views.length;
+  const out = new Array<NodeView>(n);
+  for (let i = 0, j = k; i < n; i += 1, j = j + 1 === n ? 0 : j + 1) out[i] = views[j]!;
+  return out;
 }
 
 function sameOrder(a: readonly NodeView[], b: readonly NodeView[]): boolean {
