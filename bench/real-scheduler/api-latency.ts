@@ -46,7 +46,7 @@ export async function apiLatency(plane: ControlPlane): Promise<LatencyFigures[]>
   try {
     return [
       await measure('client-node 1.4 (CoreV1Api.readNamespace)', () => api.readNamespace({ name: 'default' })),
-      await measure('KubeHttp (keep-alive, pool of 32)', () => kept.request('GET', '/api/v1/namespaces/default')),
+      await measure('KubeHttp (keep-alive, pool of 16)', () => kept.request('GET', '/api/v1/namespaces/default')),
     ];
   } finally {
     kept.close();

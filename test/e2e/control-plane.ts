@@ -82,6 +82,12 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) killGroup(child, 'SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of running) killGroup(child, 'SIGKILL');
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  });
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
@@ -311,31 +317,59 @@ export class ControlPlane {
   }
 
   /**
-   * Streams a watch (`path` with `watch=1`), calling `onEvent` per event; the returned
+   * Follows a watch (`path` with `watch=1&resourceVersion=RV`), calling `onEvent` per event,
+   * and starts it again from the last resourceVersion seen if it ends or fails; the returned
    * function ends it. For waiting on binds without polling lists of thousands of pods.
    */
   watch(pathAndQuery: string, onEvent: (event: { type: string; object: Record<string, any> }) => void): () => void {
     const file = (name: string) => fs.readFileSync(path.join(this.dir, name));
-    const req = https.request({
-      host: '127.0.0.1', port: this.apiPort, path: pathAndQuery, method: 'GET', agent: false,
-      ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key'),
-    }, (res) => {
-      let buffered = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          if (line.trim() !== '') onEvent(JSON.parse(line));
+    const tls = { ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key') };
+    let stopped = false;
+    let current: http.ClientRequest | undefined;
+    let resourceVersion = new URLSearchParams(pathAndQuery.split('?')[1] ?? '').get('resourceVersion') ?? '';
+    const follow = () => {
+      if (stopped) return;
+      const base = pathAndQuery.replace(/([?&])resourceVersion=[^&]*/, '$1').replace(/[?&]$/, '');
+      const target = `${base}${base.includes('?') ? '&' : '?'}resourceVersion=${resourceVersion}&allowWatchBookmarks=true`;
+      let retried = false;
+      const again = (why: string) => {
+        if (stopped || retried) return;
+        retried = true;
+        process.stderr.write(`watch ${target}: ${why}; following again\n`);
+        setTimeout(follow, 200);
+      };
+      current = https.request({ host: '127.0.0.1', port: this.apiPort, path: target, method: 'GET', agent: false, ...tls }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          again(`HTTP ${res.statusCode}`);
+          return;
         }
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let newline: number;
+          while ((newline = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            if (line.trim() === '') continue;
+            const event = JSON.parse(line) as { type: string; object: Record<string, any> };
+            if (event.type === 'ERROR') continue;
+            resourceVersion = event.object?.metadata?.resourceVersion ?? resourceVersion;
+            if (event.type !== 'BOOKMARK') onEvent(event);
+          }
+        });
+        res.on('end', () => again('ended'));
+        res.on('error', (err) => again(err.message));
       });
-      res.on('error', () => undefined);
-    });
-    req.on('error', () => undefined);
-    req.end();
-    return () => req.destroy();
+      current.on('error', (err) => again(err.message));
+      current.end();
+    };
+    follow();
+    return () => {
+      stopped = true;
+      current?.destroy();
+    };
   }
 
   writeFile(name: string, text: string): string {
