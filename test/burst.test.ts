@@ -5,7 +5,7 @@ import type { ExtenderFilterResult, HostPriority } from '../src/http/wire-types.
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
 import { FakeApiServer, type KubeObject } from './support/fake-api-server.js';
 import { post } from './support/http.js';
-import { DB, DB_SMALL, SYSCTLS, TEAM, VMS, WEB, namespace, node, pod, type PodOptions } from './support/objects.js';
+import { ALLOW_ALL_UNSAFE, DB, DB_SMALL, SYSCTLS, TEAM, VMS, WEB, namespace, node, pod, type PodOptions } from './support/objects.js';
 import { waitFor } from './support/wait.js';
 import { startWatchedExtender, type WatchedExtender } from './support/watched-extender.js';
 
@@ -19,11 +19,13 @@ import { startWatchedExtender, type WatchedExtender } from './support/watched-ex
 
 const PODS = 240;
 const PROFILES: PodOptions[] = [{}, { sysctls: DB }, { sysctls: DB_SMALL }, { sysctls: WEB }, { needs: VMS, sysctls: WEB }];
+/** Their kubelets allow every unsafe sysctl: the burst is about profiles and teams, not allow-lists. */
+const OPEN = { allowed: ALLOW_ALL_UNSAFE };
 const NODES = [
-  ...Array.from({ length: 5 }, (_, i) => node(`a${i}`, { team: 'a' })),
-  ...Array.from({ length: 5 }, (_, i) => node(`b${i}`, { team: 'b' })),
-  ...Array.from({ length: 8 }, (_, i) => node(`s${i}`)),
-  ...Array.from({ length: 2 }, (_, i) => node(`t${i}`, { sysctls: VMS })),
+  ...Array.from({ length: 5 }, (_, i) => node(`a${i}`, { team: 'a', ...OPEN })),
+  ...Array.from({ length: 5 }, (_, i) => node(`b${i}`, { team: 'b', ...OPEN })),
+  ...Array.from({ length: 8 }, (_, i) => node(`s${i}`, OPEN)),
+  ...Array.from({ length: 2 }, (_, i) => node(`t${i}`, { sysctls: VMS, ...OPEN })),
 ];
 const NAMES = NODES.map((n) => n.metadata!.name!);
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePolicy } from '../src/config/policy.js';
 import type { KubeList } from '../src/cluster/snapshot.js';
 import type { ExtenderPreemptionResult } from '../src/http/wire-types.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
@@ -32,7 +33,8 @@ describe.each([
 ])('preempt, nodeCacheCapable %s', (_mode, body, uidOf) => {
   let server: RunningExtender;
   beforeAll(async () => {
-    server = await startExtender(clusterWithVictims(uidOf));
+    // The capture's nodes have no kubelet and (but n4) no allow-list: trusted, as in the fixture replay.
+    server = await startExtender(clusterWithVictims(uidOf), parsePolicy({ trustUndeclaredAllowList: true }));
   });
   afterAll(() => server.close());
 
