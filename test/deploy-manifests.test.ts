@@ -1107,8 +1107,13 @@ interface ApiMethodCall {
 
 interface SourceScan {
   apiMethodCalls: ApiMethodCall[];
-  /** String and template literals that are API paths: what Watch.watch is given. */
+  /** String and template literals that are API paths: what Watch.watch is given, or KubeHttp.request. */
   apiPaths: Array<{ path: string; where: string }>;
+  /**
+   * Per file, the methods its calls of src/cluster/kube-http.ts KubeHttp.request name (a string
+   * literal first argument): that file's API paths are requests of those methods, not watches.
+   */
+  requestMethods: Map<string, Set<string>>;
   /** Calls into client-node whose API requests this test cannot derive. */
   unaccounted: string[];
 }
@@ -1131,7 +1136,7 @@ function scanSource(): SourceScan {
   const files = sourceFiles(SRC);
   const program = ts.createProgram(files, { ...options, noEmit: true });
   const checker = program.getTypeChecker();
-  const scan: SourceScan = { apiMethodCalls: [], apiPaths: [], unaccounted: [] };
+  const scan: SourceScan = { apiMethodCalls: [], apiPaths: [], requestMethods: new Map(), unaccounted: [] };
   for (const file of files) {
     const where = file.slice(ROOT.length + 1);
     const source = program.getSourceFile(file);
@@ -1139,6 +1144,17 @@ function scanSource(): SourceScan {
     const visit = (n: ts.Node): void => {
       if (ts.isCallExpression(n) || ts.isNewExpression(n)) {
         const declaration = checker.getResolvedSignature(n)?.getDeclaration();
+        const owner = declaration?.parent;
+        if (
+          ts.isCallExpression(n) &&
+          declaration?.getSourceFile().fileName === join(SRC, 'cluster', 'kube-http.ts') &&
+          owner && ts.isClassDeclaration(owner) && owner.name?.text === 'KubeHttp' &&
+          declaration.name?.getText() === 'request'
+        ) {
+          const method = n.arguments[0];
+          if (!method || !ts.isStringLiteral(method)) scan.unaccounted.push(`${where}: KubeHttp.request with a method that is not a literal`);
+          else scan.requestMethods.set(where, (scan.requestMethods.get(where) ?? new Set()).add(method.text));
+        }
         if (declaration && declaration.getSourceFile().fileName.includes('/node_modules/@kubernetes/client-node/')) {
           const owner = declaration.parent;
           const className = owner && ts.isClassDeclaration(owner) ? owner.name?.text : undefined;
@@ -1224,6 +1240,13 @@ async function derivedCalls(scan: SourceScan): Promise<DerivedCall[]> {
     await recorder.close();
   }
   for (const { path, where } of scan.apiPaths) {
+    const methods = scan.requestMethods.get(where);
+    for (const method of methods ?? []) {
+      const attributes = requestAttributes(method, path.replaceAll('{x}', 'x'));
+      if (!attributes) throw new Error(`${where}: cannot derive the permission of ${method} ${path}`);
+      calls.push({ call: `${method} ${path}`, where, attributes });
+    }
+    if (methods) continue;
     const attributes = requestAttributes('GET', `${path}?watch=true`);
     if (!attributes) throw new Error(`${where}: cannot derive the permission of watch ${path}`);
     calls.push({ call: `watch ${path}`, where, attributes });
