@@ -42,6 +42,7 @@ function option(name: string): string | undefined {
 }
 
 const ROOT = process.cwd();
+const LOAD_AT_START = os.loadavg().map((x) => Math.round(x * 100) / 100);
 const rounds = Number(option('rounds') ?? 3);
 const sizes = (option('sizes') ?? '40x300,500x1000').split(',').map((s) => {
   const [nodes, pods] = s.split('x').map(Number);
@@ -173,12 +174,12 @@ async function main(): Promise<void> {
 function writeResults(report: Array<{ nodes: number; pods: number; runs: RunResult[]; medians: Record<string, number>; ratios: Record<string, number> }>, latency: LatencyFigures[]): void {
   const dir = path.join(ROOT, 'bench/results');
   fs.mkdirSync(dir, { recursive: true });
-  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), loadAverageAtStart: LOAD_AT_START, loadAverageAtEnd: os.loadavg().map((x) => round2(x)) };
   fs.writeFileSync(path.join(dir, 'real-scheduler.json'), `${JSON.stringify({ machine, rounds, apiLatency: latency, variants: variants.map(({ name, description }) => ({ name, description })), sizes: report }, null, 2)}\n`);
   const lines = [
     '# Under the real kube-scheduler',
     '',
-    `kube-scheduler v1.26.0 and kube-apiserver v1.26.0 on loopback (etcd 3.4), ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.date}.`,
+    `kube-scheduler v1.26.0 and kube-apiserver v1.26.0 on loopback (etcd 3.4), ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.date}; load average ${machine.loadAverageAtStart.join(' ')} at the start, ${machine.loadAverageAtEnd.join(' ')} at the end.`,
     `Pods created before kube-scheduler starts; throughput from the first bind to the last (the API server's watch). ${rounds} rounds, variants alternated within each round. \`npm run bench:scheduler\`.`,
     '',
     ...variants.map((v) => `- **${v.name}**: ${v.description}`),
