@@ -7,6 +7,7 @@ import { CandidateResolver } from './http/candidates.js';
 import { ExtenderMetrics } from './http/metrics.js';
 import { StaticReadiness, type Readiness } from './http/readiness.js';
 import { createLogger } from './logging.js';
+import { RefusalLog } from './status/refusal-log.js';
 import { ClusterIndex } from './sysctl-index/cluster-index.js';
 
 export interface ExtenderOptions {
@@ -32,6 +33,8 @@ export class Extender {
   readonly metrics: ExtenderMetrics;
   readonly binder: Binder;
   readonly readiness: Readiness;
+  /** The last filter calls that refused nodes, for GET /status. */
+  readonly refusals = new RefusalLog();
   private current: ExtenderState;
 
   constructor(options: ExtenderOptions) {
@@ -39,6 +42,7 @@ export class Extender {
     this.current = { index, resolver: new CandidateResolver(index), policy: options.policy };
     this.readiness = options.readiness ?? new StaticReadiness();
     this.metrics = new ExtenderMetrics(() => this.current.index);
+    this.metrics.trackReadiness(this.readiness);
     this.binder = new Binder({
       index: () => this.current.index,
       policy: () => this.current.policy,
@@ -51,6 +55,7 @@ export class Extender {
       binder: this.binder,
       logger: options.logger ?? createLogger('silent'),
       configStatus: options.configStatus,
+      refusals: this.refusals,
     };
     this.app = createApp(deps);
     this.opsApp = createOpsApp(deps);

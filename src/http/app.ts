@@ -16,6 +16,8 @@ import { runPreempt } from './preempt-verb.js';
 import { runPrioritize } from './prioritize-verb.js';
 import type { Readiness } from './readiness.js';
 import { RequestError } from './request-error.js';
+import type { RefusalLog } from '../status/refusal-log.js';
+import { mountStatusRoutes } from '../status/status-routes.js';
 
 /** What the verbs work on; a getter so that a policy reload can swap it between requests. */
 export interface ExtenderState {
@@ -32,6 +34,8 @@ export interface AppDeps {
   readonly logger: Logger;
   /** What GET /config shows besides the policy in force. */
   readonly configStatus?: () => object;
+  /** Where filter records the calls that refused nodes (GET /status shows the last ones). */
+  readonly refusals?: RefusalLog;
 }
 
 type VerbHandler = (body: Buffer, state: ExtenderState) => unknown | Promise<unknown>;
@@ -51,7 +55,8 @@ export function createApp(deps: AppDeps): ExtenderHandler {
       const args = decodeCandidateArgs(body, state.resolver);
       deps.binder.rememberPod(args.Pod);
       const { answer, verdicts } = runFilter(args, state);
-      deps.metrics.countRejections(verdicts);
+      const tally = deps.metrics.countRejections(verdicts);
+      if (tally) deps.refusals?.record(args.Pod.metadata?.namespace, args.Pod.metadata?.name, verdicts.length, tally);
       return answer;
     },
     prioritize: (body, state) => {
@@ -106,10 +111,11 @@ export function createApp(deps: AppDeps): ExtenderHandler {
  * on the pod IP (`--metrics-port`): Prometheus and the kubelet's probes reach it, while the
  * verbs, `/bind` above all, stay on loopback.
  */
-export function createOpsApp(deps: Pick<AppDeps, 'readiness' | 'metrics' | 'logger' | 'state' | 'configStatus'>): express.Express {
+export function createOpsApp(deps: Pick<AppDeps, 'readiness' | 'metrics' | 'logger' | 'state' | 'configStatus' | 'refusals'>): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  finish(app, new Map(mountOpsRoutes(app, deps)), deps.logger);
+  // The status page is for operators: here only, never beside the verbs.
+  finish(app, new Map([...mountOpsRoutes(app, deps), ...mountStatusRoutes(app, deps)]), deps.logger);
   return app;
 }
 

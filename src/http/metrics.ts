@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Verdicts } from '../filter/filter-nodes.js';
 import type { Rejection } from '../filter/reasons.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
+import type { RejectionTally } from '../status/refusal-log.js';
+import type { Readiness } from './readiness.js';
 
 /** Prometheus metrics of one extender instance, on its own registry (tests run several). */
 export class ExtenderMetrics {
@@ -48,6 +50,18 @@ export class ExtenderMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'sysctl_extender_' });
   }
 
+  /** `sysctl_extender_ready`: 1 while the verbs answer, 0 while they refuse with 503 (what /readyz says, for alerts). */
+  trackReadiness(readiness: Readiness): void {
+    new Gauge({
+      name: 'sysctl_extender_ready',
+      help: '1 while the index can be trusted and the verbs answer; 0 while they answer 503 (see /readyz for why).',
+      registers: [this.registry],
+      collect() {
+        this.set(readiness.check().ready ? 1 : 0);
+      },
+    });
+  }
+
   observeRequest(verb: string, code: number, seconds: number): void {
     this.requestDuration.observe({ verb, code: String(code) }, seconds);
   }
@@ -56,7 +70,8 @@ export class ExtenderMetrics {
     this.binds.inc({ outcome });
   }
 
-  countRejections(verdicts: Verdicts): void {
+  /** Counts the call's rejections by reason; returns the tally (undefined when none) for the status page's log. */
+  countRejections(verdicts: Verdicts): RejectionTally | undefined {
     // A call sees a handful of distinct rejections, often the same one for node after node:
     // checking the last one first, then a short list, beats a Map lookup per rejected node.
     const seen: Rejection[] = [];
@@ -74,5 +89,6 @@ export class ExtenderMetrics {
       counts[k] = (counts[k] ?? 0) + 1;
     }
     seen.forEach((rejection, k) => this.rejections.inc({ reason: rejection.code }, counts[k]!));
+    return seen.length === 0 ? undefined : { codes: seen.map((rejection) => rejection.code), counts };
   }
 }
