@@ -57,3 +57,29 @@ describe('namespaces without a team', () => {
     expect(passingNodes(index, pod('team-a', 'p'))).toEqual(['shared']);
   });
 });
+
+describe('a pod cannot escape its node\'s profile by claiming a DaemonSet owner (issue 15)', () => {
+  const DB = { 'kernel.shmmax': '68719476736', 'kernel.sem': '250 32000 100 128' };
+  const OTHER = { 'kernel.shmmax': '17179869184', 'kernel.sem': '250 32000 100 128' };
+  const allowing = { allowed: 'kernel.shm*,kernel.sem' };
+  const claims: Array<[string, Record<string, unknown>]> = [
+    ['a DaemonSet that does not exist', { kind: 'DaemonSet', apiVersion: 'apps/v1', controller: true, name: 'ghost', uid: 'uid-ghost' }],
+    ['a real DaemonSet of another namespace, with its UID', { kind: 'DaemonSet', apiVersion: 'apps/v1', controller: true, name: 'node-exporter', uid: 'uid-node-exporter' }],
+    ['a real DaemonSet name in its own namespace, with a made-up UID', { kind: 'DaemonSet', apiVersion: 'apps/v1', controller: true, name: 'agent', uid: 'made-up' }],
+    ['a DaemonSet owner that is not the controller', { kind: 'DaemonSet', apiVersion: 'apps/v1', controller: false, name: 'agent', uid: 'uid-agent' }],
+  ];
+
+  it.each(claims)('claiming %s, the pod still gives its node its profile', (_name, owner) => {
+    const squatter = pod('team-a', 'squatter', { node: 'n', sysctls: OTHER });
+    squatter.metadata!.ownerReferences = [owner as never];
+    const index = indexOf([
+      namespace('team-a', 'a'),
+      node('n', { team: 'a', ...allowing }),
+      { kind: 'DaemonSet', metadata: { namespace: 'kube-system', name: 'node-exporter', uid: 'uid-node-exporter' } },
+      { kind: 'DaemonSet', metadata: { namespace: 'team-a', name: 'agent', uid: 'uid-agent' } },
+      squatter,
+    ]);
+    expect(index.node('n')?.occupants).toBe(1);
+    expect(verdict(index, pod('team-a', 'db', { sysctls: DB }), 'n')?.code).toBe('busy_other_profile');
+  });
+});
