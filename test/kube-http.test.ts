@@ -22,6 +22,10 @@ beforeAll(async () => {
   copyFileSync(certs.clientCert, join(certs.dir, 'user.crt'));
   copyFileSync(certs.clientKey, join(certs.dir, 'user.key'));
   server = https.createServer({ cert: readFile(certs.serverCert), key: readFile(certs.serverKey), ca: readFile(certs.caCert), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    if (req.headers.authorization === 'Bearer revoked') {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 401, message: 'Unauthorized' }));
+      return;
+    }
     if (req.url === '/api/v1/namespaces/ns/pods/missing') {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 404, message: 'pods "missing" not found' }));
       return;
@@ -43,15 +47,13 @@ function readFile(path: string): Buffer {
   return readFileSync(path);
 }
 
-function client(): KubeHttp {
+function client(options: { now?: () => number; user?: { token: string } } = {}): KubeHttp {
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: url, caFile: certs.caCert }],
-    users: [{ name: 'u', certFile: join(certs.dir, 'user.crt'), keyFile: join(certs.dir, 'user.key'), token: 'the-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return new KubeHttp(kubeConfig, { maxSockets: 16 });
+  const user = { name: 'u', certFile: join(certs.dir, 'user.crt'), keyFile: join(certs.dir, 'user.key'), token: 'the-token' };
+  kubeConfig.loadFromOptions({ clusters: [{ name: 'c', server: url, caFile: certs.caCert }], users: [user], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  // The test changes the token where client-node reads it from.
+  if (options.user) Object.defineProperty(kubeConfig.users[0], 'token', { get: () => options.user!.token });
+  return new KubeHttp(kubeConfig, { maxSockets: 16, now: options.now });
 }
 
 describe('KubeHttp', () => {
@@ -68,13 +70,28 @@ describe('KubeHttp', () => {
     api.close();
   });
 
-  it('reads the credentials for every call: a client certificate rotated on disk is used at once', async () => {
-    const api = client();
+  it('reads the credentials again once they are 10 s old: a client certificate rotated on disk is used then', async () => {
+    let now = 1_000_000;
+    const api = client({ now: () => now });
     expect(await api.request('GET', '/api/v1/nodes')).toMatchObject({ cn: 'kube-scheduler' });
     const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: certs.dir, stdio: 'pipe' });
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'user.key', '-out', 'user.csr', '-subj', '/CN=rotated');
     openssl('x509', '-req', '-in', 'user.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'user.crt', '-days', '1', '-extfile', 'client.ext');
+    now += 9_000;
+    expect(await api.request('GET', '/api/v1/nodes')).toMatchObject({ cn: 'kube-scheduler' });
+    now += 1_000;
     expect(await api.request('GET', '/api/v1/nodes')).toMatchObject({ cn: 'rotated' });
+    api.close();
+  });
+
+  it('reads the credentials again at once when the API server answers 401, and retries the call once', async () => {
+    const user = { token: 'revoked' };
+    const api = client({ now: () => 0, user });
+    const refused = await api.request('GET', '/api/v1/nodes').catch((e: unknown) => e);
+    expect((refused as KubeApiError).code).toBe(401);
+    // Within the TTL the kept token would still be sent: the 401 makes the client read again.
+    user.token = 'rotated-token';
+    expect(await api.request('GET', '/api/v1/nodes')).toMatchObject({ authorization: 'Bearer rotated-token' });
     api.close();
   });
 
