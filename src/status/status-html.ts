@@ -158,7 +158,7 @@ footer{margin:24px 0 8px;color:#5b6670;font-size:.85rem}
  table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
  table.stack thead{display:none}
  table.stack tr{border-bottom:2px solid #d5d9de;padding:4px 0}
- table.stack td{border:0;padding:2px 8px;display:grid;grid-template-columns:8.5em minmax(0,1fr);gap:8px}
+ table.stack td{border:0;padding:2px 8px;display:grid;grid-template-columns:8.5rem minmax(0,1fr);gap:8px}
  table.stack td::before{content:attr(data-label);font-weight:600;color:#5b6670;font-family:system-ui,sans-serif;font-size:.8rem}
  td.num{text-align:left}
 }
