@@ -5,7 +5,7 @@
  * the workload pods of a node all carry the node's profile.
  *
  * `planCluster` is cheap (no pods): the load generator uses it to name candidates and build
- * Node objects. `clusterItems` yields the whole `List` in `kubectl get nodes,pods,namespaces`
+ * Node objects. `clusterItems` yields the whole `List` in `kubectl get nodes,pods,namespaces,daemonsets -A`
  * order for the servers and snapshot files.
  */
 import { createWriteStream } from 'node:fs';

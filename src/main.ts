@@ -40,7 +40,7 @@ function parsePort(value: string): number {
 const program = new Command()
   .name('sysctl-extender')
   .description('kube-scheduler extender placing pods by sysctl profile and team ownership')
-  .option('--snapshot <file>', 'build the index from `kubectl get nodes,pods,namespaces -o json` output')
+  .option('--snapshot <file>', 'build the index from `kubectl get nodes,pods,namespaces,daemonsets -A -o json` output')
   .option('--demo', 'serve the embedded demo cluster (the default when no other source is given)')
   .option('--kubeconfig <file>', 'watch the cluster of this kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
   .option('--port <n>', 'port to listen on; 0 picks a free one', parsePort, 8888)

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
 
-/** The output of `kubectl get nodes,pods,namespaces -o json`: a `List` of mixed kinds. */
+/** The output of `kubectl get nodes,pods,namespaces,daemonsets -A -o json`: a `List` of mixed kinds. */
 export interface KubeList {
   kind?: string;
   items: SnapshotItem[];
@@ -13,7 +13,7 @@ export type SnapshotItem = (KubeNode | KubePod | KubeNamespace | KubeDaemonSet) 
 
 export class SnapshotError extends Error {}
 
-const EXPECTED = 'expected kubectl get nodes,pods,namespaces -o json';
+const EXPECTED = 'expected kubectl get nodes,pods,namespaces,daemonsets -A -o json';
 /** Read size: large enough that the scan, not the system calls, costs the time. */
 const CHUNK_BYTES = 1 << 20;
 
