@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): ExtenderHandler {
 }
 
 /**
- * The operations endpoints alone (health, readiness, metrics, config), for a second listener
+ * The operations endpoints alone (health, readiness, metrics, config, the status page), for a second listener
  * on the pod IP (`--metrics-port`): Prometheus and the kubelet's probes reach it, while the
  * verbs, `/bind` above all, stay on loopback.
  */

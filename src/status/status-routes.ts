@@ -29,7 +29,9 @@ export function mountStatusRoutes(app: express.Express, sources: StatusSources):
       yield;
       return Buffer.from(format === 'html' ? renderStatusHtml(model) : JSON.stringify(model), 'utf8');
     });
-    res.set(format === 'html' ? HTML_HEADERS : JSON_HEADERS).send(body);
+    res.set(format === 'html' ? HTML_HEADERS : JSON_HEADERS).vary('accept-encoding');
+    if (req.acceptsEncodings('gzip') === 'gzip') res.set('content-encoding', 'gzip').send(body.gzip);
+    else res.send(body.raw);
   };
   app.get('/status', serve('html'));
   app.get('/status.json', serve('json'));
