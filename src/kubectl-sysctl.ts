@@ -143,7 +143,7 @@ async function readCluster(kubeConfig: KubeConfig): Promise<SnapshotItem[]> {
     listAll('daemonsets', 'DaemonSet', (c) => apps.listDaemonSetForAllNamespaces({ limit: CHUNK, _continue: c })),
     listAll('pods', 'Pod', (c) => core.listPodForAllNamespaces({ limit: CHUNK, _continue: c })),
   ]);
-  // DaemonSets before pods: the order a snapshot file has no bearing on, but one pass suffices.
+  // Any order gives the same index (a pod's DaemonSet claim is proven whenever the DaemonSet comes).
   return [...namespaces, ...nodes, ...daemonSets, ...pods];
 }
 

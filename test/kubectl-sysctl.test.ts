@@ -84,6 +84,15 @@ describe('kubectl sysctl explain', () => {
     expect(live.stdout).toBe(npmExplain.stdout);
   });
 
+  it('-f explains a manifest not created yet, as npm run explain does', async () => {
+    const fromFile = await run(PLUGIN, ['explain', '-f', podFile, '--snapshot', snapshot]);
+    expect(fromFile.code).toBe(0);
+    const npmExplain = await run(process.execPath, [join(DIST, 'explain-cli.js'), '--snapshot', snapshot, podFile]);
+    expect(fromFile.stdout).toBe(npmExplain.stdout);
+    const both = await run(PLUGIN, ['explain', 'team-a/c-unsafe', '-f', podFile, '--snapshot', snapshot]);
+    expect(both.code).toBe(2);
+  });
+
   it('-o json and --output json print the explanation as JSON', async () => {
     for (const flag of [['-o', 'json'], ['--output', 'json'], ['--output=json']]) {
       const result = await run(PLUGIN, ['explain', 'c-unsafe', '-n', 'team-a', ...flag], { KUBECONFIG: kubeconfig });
