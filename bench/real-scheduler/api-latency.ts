@@ -43,6 +43,16 @@ async function measure(client: string, get: () => Promise<unknown>, sequential =
 export async function apiLatency(plane: ControlPlane): Promise<LatencyFigures[]> {
   const api = plane.kubeConfig.makeApiClient(CoreV1Api);
   const kept = new KubeHttp(plane.kubeConfig);
+  // kube-apiserver creates `default` itself a moment after it is ready: wait for it (a minute at most).
+  for (let tries = 0; ; tries++) {
+    try {
+      await api.readNamespace({ name: 'default' });
+      break;
+    } catch (err) {
+      if (tries >= 120) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
   try {
     return [
       await measure('client-node 1.4 (CoreV1Api.readNamespace)', () => api.readNamespace({ name: 'default' })),

@@ -51,7 +51,8 @@ const sizes = (option('sizes') ?? '40x300,500x1000').split(',').map((s) => {
 });
 const before = option('before');
 const minimalScript = path.join(path.dirname(new URL(import.meta.url).pathname), 'minimal-extender.js');
-const NODE_OPTIONS = ['--max-semi-space-size=4'];
+// BENCH_PROFILE_DIR=DIR writes a CPU profile of each extender process there (bench/.build/bench/profile-summary.js reads them).
+const NODE_OPTIONS = ['--max-semi-space-size=4', ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [])];
 
 async function startExtender(plane: ControlPlane, script: string, name: string): Promise<{ proc: Proc; url: string }> {
   const started = await plane.startServer(name, script, [], NODE_OPTIONS);
@@ -61,7 +62,7 @@ async function startExtender(plane: ControlPlane, script: string, name: string):
 
 const variants: Variant[] = [
   { name: 'scheduler-alone', description: 'kube-scheduler, no extender' },
-  { name: 'minimal-extender', description: 'filter passes every node, prioritize scores 0, bind POSTs the Binding (keep-alive)', start: (plane) => plane.startServer('minimal-extender', minimalScript) },
+  { name: 'minimal-extender', description: 'filter passes every node, prioritize scores 0, bind POSTs the Binding (keep-alive)', start: (plane) => plane.startServer('minimal-extender', minimalScript, [], NODE_OPTIONS) },
   { name: 'sysctl-extender', description: 'this extender (dist/main.js)', start: (plane) => startExtender(plane, path.join(ROOT, 'dist/main.js'), 'sysctl-extender') },
 ];
 if (before) variants.push({ name: 'sysctl-extender-before', description: `this extender as built in ${before}`, start: (plane) => startExtender(plane, path.join(before, 'dist/main.js'), 'sysctl-extender-before') });
