@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateCluster, planCluster, writeSnapshotFile } from '../bench/cluster-generator.js';
-import { requestBodies } from '../bench/request-bodies.js';
+import { generateCluster } from '../bench/cluster-generator.js';
 import { applyList, type KubeList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { demoCluster } from '../src/demo/demo-cluster.js';
@@ -17,9 +12,7 @@ import { RefusalLog } from '../src/status/refusal-log.js';
 import { StatusCache } from '../src/status/status-cache.js';
 import { escapeHtml } from '../src/status/status-html.js';
 import type { StatusModel } from '../src/status/status-model.js';
-import { startExtenderProcess } from './support/extender-process.js';
 import { fixture, post } from './support/http.js';
-import { waitFor } from './support/wait.js';
 
 const open: Listening[] = [];
 afterEach(async () => {
@@ -149,7 +142,8 @@ describe('GET /status and /status.json', () => {
     }
   });
 
-  it('at 5,000 nodes: the first 50 per team, one team in full, built well under a second', async () => {
+  // How long the page takes, and whether it slows filter, is bench/status-load.ts's to measure.
+  it('at 5,000 nodes: the first 50 per team, one team in full', async () => {
     const { plan, list } = generateCluster({ nodes: 5000, podsPerNode: 6, seed: 18 });
     const { ops } = await serve(list);
     const start = performance.now();
@@ -157,7 +151,6 @@ describe('GET /status and /status.json', () => {
     const html = await page.text();
     const pageMs = performance.now() - start;
     expect(page.status).toBe(200);
-    expect(pageMs).toBeLessThan(1000);
     const model = await statusJson(`${ops}/status.json`);
     expect(model.index.nodes).toBe(5000);
     expect(model.teams.reduce((sum, t) => sum + t.nodes, 0)).toBe(5000);
@@ -174,59 +167,8 @@ describe('GET /status and /status.json', () => {
     expect(all.teams.reduce((sum, t) => sum + t.shown.length, 0)).toBe(5000);
     console.log(`status at 5,000 nodes: /status ${pageMs.toFixed(1)} ms, ${(html.length / 1024).toFixed(0)} KiB`);
   });
-
-  it("at 5,000 nodes, fetching /status in a loop leaves filter's p50 close to what it was", async () => {
-    // The extender as it runs in production: its own process, the cluster from a snapshot file.
-    const dir = mkdtempSync(join(tmpdir(), 'status-load-'));
-    const spec = { nodes: 5000, podsPerNode: 6, seed: 18, snapshotFile: join(dir, 'cluster.json') };
-    await writeSnapshotFile(spec, spec.snapshotFile);
-    const extender = await startExtenderProcess(['--snapshot', spec.snapshotFile]);
-    try {
-      const bodies = requestBodies(planCluster(spec), 'names', 1).map((b) => b.body);
-      const filterP50 = async (calls: number): Promise<number> => {
-        const times: number[] = [];
-        for (let i = 0; i < calls; i += 1) {
-          const start = performance.now();
-          const res = await fetch(`${extender.url}/filter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[i % bodies.length] });
-          expect(res.status).toBe(200);
-          await res.arrayBuffer();
-          times.push(performance.now() - start);
-        }
-        return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-      };
-      await filterP50(50); // warm-up
-      const quiet = await filterP50(300);
-      // A path fetched in a loop from another process, so that this one only times filter.
-      const whileFetching = async (path: string): Promise<{ p50: number; pages: number }> => {
-        const looper = spawn(process.execPath, ['-e', FETCH_LOOP, `${extender.opsUrl}${path}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let pages = 0;
-        looper.stdout!.on('data', (d: Buffer) => (pages += d.length));
-        try {
-          await waitFor(() => pages > 0, `the first ${path}`);
-          return { p50: await filterP50(300), pages };
-        } finally {
-          looper.kill('SIGKILL');
-        }
-      };
-      // The control: a loop on /healthz costs the machine's cores the same client and HTTP
-      // work, without a page to build; what /status adds beyond it is the page's own cost.
-      const healthz = await whileFetching('/healthz');
-      const status = await whileFetching('/status');
-      console.log(
-        `filter p50 at 5,000 nodes: ${quiet.toFixed(2)} ms quiet, ${healthz.p50.toFixed(2)} ms while /healthz was fetched in a loop (${healthz.pages}), ` +
-          `${status.p50.toFixed(2)} ms while /status was (${status.pages} pages)`,
-      );
-      expect(status.pages).toBeGreaterThan(10);
-      expect(status.p50).toBeLessThan(Math.max(quiet, healthz.p50) * 1.5 + 2);
-    } finally {
-      extender.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });
 
-/** Fetches the page in a loop until killed, one byte on stdout per page. */
-const FETCH_LOOP = `(async () => { for (;;) { const res = await fetch(process.argv[1]); if (res.status !== 200) process.exit(3); await res.arrayBuffer(); process.stdout.write('.'); } })()`;
 
 describe('StatusCache', () => {
   it('builds a key once per interval, shares a build in progress, and forgets a failed one', async () => {
