@@ -1,11 +1,14 @@
 /**
- * The CI gate (about a minute on 2 cores): filter and prioritize at 5,000 nodes / 150,000 pods,
- * NodeNames of all nodes, one connection, extender against the do-nothing server in alternating
- * rounds. Fails (exit 1) when the median over rounds of the p50 or p99 latency ratio exceeds
- * --max-ratio (default 2.0; the SPEC target is 1.5), or when any call failed. Ratios only: no
- * absolute time decides, since CI machines differ.
+ * The CI gate (a few minutes on 2 cores): filter and prioritize at 5,000 nodes, NodeNames of all
+ * nodes, one connection, extender against the do-nothing server in alternating rounds, on the two
+ * worst cluster shapes of the last full matrix run (bench/results/worst-shapes.json). Fails
+ * (exit 1) when the median over rounds of the p50 or p99 latency ratio exceeds --max-ratio, or
+ * when any call failed. Ratios only: no absolute time decides, since CI machines differ.
+ * --max-ratio is 2.5 (the SPEC bar is 1.5): on the bench's own cluster the gate was 2.0, but the
+ * worst shapes measured 1.7 (p50) and 2.1 (p99) for filter in the last full matrix run
+ * (bench/results/matrix.md); the gate catches a regression beyond that, the bar is not met yet.
  *
- *   node bench/.build/bench/ci.js [--rounds 7] [--duration 2] [--max-ratio 2] [--verbs filter,prioritize]
+ *   node bench/.build/bench/ci.js [--rounds 7] [--duration 2] [--max-ratio 2.5] [--verbs filter,prioritize]
  *       [--breakdown] [--profile]
  *
  * --breakdown adds the in-process cost of one call by phase to the report (about 15 s more).
@@ -31,7 +34,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string', default: '7' },
       duration: { type: 'string', default: '2' },
       warmup: { type: 'string', default: '1' },
-      'max-ratio': { type: 'string', default: '2' },
+      'max-ratio': { type: 'string', default: '2.5' },
       seed: { type: 'string', default: '1' },
       verbs: { type: 'string', default: 'filter,prioritize' },
       breakdown: { type: 'boolean', default: false },
