@@ -14,9 +14,6 @@ export class CandidateResolver {
   /** Projections of request Node objects by name and resourceVersion: parse annotations once. */
   private readonly projections = new LRUCache<string, NodeProjection>({ max: 20_000 });
 
-  /** The views of the last NodeNames list: the next request is usually the same list. */
-  private last: { generation: number; views: NodeView[] } | undefined;
-
   private readonly names: NameTable;
 
   constructor(private readonly index: ClusterIndex) {
@@ -33,37 +30,12 @@ export class CandidateResolver {
   byName = (name: string): NodeView => this.index.viewOf(name);
 
   /**
-   * Views for a NodeNames list. kube-scheduler sends the same names each cycle, rotated
-   * (`n1..n4`, then `n2,n3,n4,n1`: see the fixtures' README); walking the previous list in step
-   * compares strings instead of hashing every freshly parsed name for a Map lookup, which was
-   * a fifth of a filter call at 5,000 nodes. Any mismatch falls back to the index. Only views
-   * are kept, not the request's names: those would outlive the request into the old
-   * generation of the heap, whose collections cost most with a large index.
+   * Views for a parsed NodeNames list, each node once. Only bodies the byte reader leaves to
+   * the full parser come here (escapes, non-ASCII, other fields: rare), so it keeps no cache;
+   * kube-scheduler's rotated lists are the name table's to walk.
    */
   byNames(names: readonly string[]): NodeView[] {
-    const generation = this.index.nodeSetGeneration;
-    const last = this.last?.generation === generation ? this.last.views : undefined;
-    const offset = last && names.length > 0 ? last.findIndex((view) => view.name === names[0]) : -1;
-    let views = new Array<NodeView>(names.length);
-    // A list that walks the previous one (itself each node once) in step, and is no longer,
-    // cannot repeat a name; any other may, and is made each node once.
-    let walked = offset >= 0 && names.length <= last!.length;
-    for (let i = 0; i < names.length; i += 1) {
-      const name = names[i]!;
-      let view: NodeView | undefined;
-      if (offset >= 0) {
-        view = last![(offset + i) % last!.length];
-        if (view!.name !== name) view = undefined;
-      }
-      if (view === undefined) {
-        walked = false;
-        view = this.byName(name);
-      }
-      views[i] = view;
-    }
-    if (!walked) views = onePerName(views);
-    this.last = { generation, views };
-    return views;
+    return onePerName(names.map(this.byName));
   }
 
   byObject = (node: KubeNode): NodeView => {
