@@ -20,7 +20,7 @@ import { loadKubeConfig } from '../src/cluster/kube-config.js';
 import { applyList, readSnapshotFile } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { createExtender, type Extender } from '../src/extender.js';
-import { StaticReadiness } from '../src/http/readiness.js';
+import { StaticReadiness } from '../src/readiness.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import type { KubeNamespace, KubeNode, KubePod } from '../src/sysctl-index/kube-objects.js';
 import { generateCluster } from './cluster-generator.js';

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { applyList, loadSnapshotFile } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { createExtender } from '../src/extender.js';
-import { StaticReadiness } from '../src/http/readiness.js';
+import { StaticReadiness } from '../src/readiness.js';
 import { listen } from '../src/http/serve.js';
 import { createBaselineServer } from './baseline-server.js';
 import { generateCluster } from './cluster-generator.js';

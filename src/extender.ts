@@ -5,7 +5,7 @@ import type { Policy } from './config/policy.js';
 import { createApp, createOpsApp, type ExtenderState } from './http/app.js';
 import { CandidateResolver } from './http/candidates.js';
 import { ExtenderMetrics } from './http/metrics.js';
-import { StaticReadiness, type Readiness } from './http/readiness.js';
+import { StaticReadiness, type Readiness } from './readiness.js';
 import { createLogger } from './logging.js';
 import { RefusalLog } from './status/refusal-log.js';
 import { ClusterIndex } from './sysctl-index/cluster-index.js';

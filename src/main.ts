@@ -11,7 +11,7 @@ import { PolicyFileWatcher } from './config/policy-file-watcher.js';
 import { PolicyReloader } from './config/policy-reloader.js';
 import { demoCluster } from './demo/demo-cluster.js';
 import { Extender } from './extender.js';
-import type { Readiness } from './http/readiness.js';
+import type { Readiness } from './readiness.js';
 import { listen, type Listening } from './http/serve.js';
 import type { TlsFiles } from './http/tls-files.js';
 import { createLogger } from './logging.js';

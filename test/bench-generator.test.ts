@@ -13,7 +13,7 @@ import { createExtender } from '../src/extender.js';
 import { decodeCandidateArgs } from '../src/http/candidate-args.js';
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
-import type { StaticReadiness } from '../src/http/readiness.js';
+import type { StaticReadiness } from '../src/readiness.js';
 import { listen } from '../src/http/serve.js';
 import { CONFLICTING_PROFILE } from '../src/sysctl-index/profile-intern.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';

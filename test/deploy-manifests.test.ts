@@ -23,7 +23,7 @@ import { youngGenerationOptions } from '../bench/deployment-node-options.js';
 import { DEFAULT_POLICY, loadPolicyFile, parsePolicy, PolicyError } from '../src/config/policy.js';
 import policySchema from '../src/config/policy.schema.json' with { type: 'json' };
 import { Extender } from '../src/extender.js';
-import { StaticReadiness } from '../src/http/readiness.js';
+import { StaticReadiness } from '../src/readiness.js';
 import { listen, type Listening } from '../src/http/serve.js';
 import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';
 import { post } from './support/http.js';

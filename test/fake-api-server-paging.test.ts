@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiException, CoreV1Api, type V1Pod, type V1PodList } from '@kubernetes/client-node';
 import { ClusterWatch } from '../src/cluster/cluster-watch.js';
-import { Reflector } from '../src/cluster/reflector.js';
+import { Reflector } from '../src/watch/reflector.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';

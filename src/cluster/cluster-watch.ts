@@ -1,12 +1,12 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Readiness } from '../http/readiness.js';
+import type { Readiness } from '../readiness.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
-import type { DelayFn } from './backoff.js';
+import type { DelayFn } from '../watch/backoff.js';
 import { FailureLog } from './failure-log.js';
-import { Reflector, type ListPage, type ReflectorHandle, type ReflectorHandlers } from './reflector.js';
+import { Reflector, type ListPage, type ReflectorHandle, type ReflectorHandlers } from '../watch/reflector.js';
 
 export interface ClusterWatchOptions {
   readonly kubeConfig: KubeConfig;

@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Policy } from '../config/policy.js';
-import type { Readiness } from '../http/readiness.js';
+import type { Readiness } from '../readiness.js';
 import { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import { ClusterWatch } from './cluster-watch.js';
 import { applyList, loadSnapshotFile, type KubeList, type LoadCounts } from './snapshot.js';

@@ -1,6 +1,6 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { DelayFn } from '../cluster/backoff.js';
-import { Reflector, type ListPage } from '../cluster/reflector.js';
+import type { DelayFn } from '../watch/backoff.js';
+import { Reflector, type ListPage } from '../watch/reflector.js';
 import type { PolicyOffer } from './policy-reloader.js';
 
 /** The ConfigMap data key holding the policy (JSON or YAML). */

@@ -14,7 +14,7 @@ import { runFilter } from './filter-verb.js';
 import type { ExtenderMetrics } from './metrics.js';
 import { runPreempt } from './preempt-verb.js';
 import { runPrioritize } from './prioritize-verb.js';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from '../readiness.js';
 import { RequestError } from './request-error.js';
 import type { RefusalLog } from '../status/refusal-log.js';
 import { mountStatusRoutes } from '../status/status-routes.js';

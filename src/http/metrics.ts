@@ -3,7 +3,7 @@ import type { Verdicts } from '../filter/filter-nodes.js';
 import type { Rejection } from '../filter/reasons.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { RejectionTally } from '../status/refusal-log.js';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from '../readiness.js';
 
 /** Prometheus metrics of one extender instance, on its own registry (tests run several). */
 export class ExtenderMetrics {

@@ -1,5 +1,5 @@
 import type { ExtenderState } from '../http/app.js';
-import type { Readiness } from '../http/readiness.js';
+import type { Readiness } from '../readiness.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
 import { CONFLICTING_PROFILE, type ProfileId, type ProfileTable } from '../sysctl-index/profile-intern.js';
 import type { RefusalLog, RefusalRecord } from './refusal-log.js';

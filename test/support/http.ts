@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { applyList, type KubeList } from '../../src/cluster/snapshot.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/config/policy.js';
 import { createExtender, type Extender } from '../../src/extender.js';
-import { StaticReadiness } from '../../src/http/readiness.js';
+import { StaticReadiness } from '../../src/readiness.js';
 import { listen } from '../../src/http/serve.js';
 
 /** test/fixtures/kube-scheduler: real request bodies from kube-scheduler v1.26.1 (see its README). */
