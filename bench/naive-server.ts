@@ -6,9 +6,8 @@
 import type { Server } from 'node:http';
 import type { KubeList } from '../src/cluster/snapshot.js';
 import type { Policy } from '../src/config/policy.js';
-import { FilterContext } from '../src/filter/filter-node.js';
+import { filterContextFor } from '../src/filter/filter-context.js';
 import { filterNodes, passing } from '../src/filter/filter-nodes.js';
-import { podRequirements } from '../src/filter/pod-requirements.js';
 import { scoreNode } from '../src/prioritize/score-node.js';
 import { ClusterIndex, type NodeView } from '../src/sysctl-index/cluster-index.js';
 import type { KubeNode, KubePod } from '../src/sysctl-index/kube-objects.js';
@@ -57,7 +56,7 @@ export class NaiveCluster {
 
   handle = (path: string, body: unknown): unknown => {
     const args = body as Args;
-    const ctx = new FilterContext(podRequirements(args.Pod, this.registry), this.policy.policy, this.registry.profiles);
+    const ctx = filterContextFor(args.Pod, { index: this.registry, policy: this.policy });
     const byName = (name: string) => this.view(name, this.nodes.get(name));
     const byObject = (node: KubeNode) => this.view(node.metadata?.name ?? '', this.registry.projectNode(node));
     if (path === '/prioritize') {

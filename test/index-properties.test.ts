@@ -16,8 +16,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy, type Policy } from '../src/config/policy.js';
-import { FilterContext, filterNode } from '../src/filter/filter-node.js';
-import { podRequirements } from '../src/filter/pod-requirements.js';
+import { filterContextFor } from '../src/filter/filter-context.js';
+import { filterNode } from '../src/filter/filter-node.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import type { KubeNamespace, KubeNode, KubePod } from '../src/sysctl-index/kube-objects.js';
 import { CONFLICTING_PROFILE, type ProfileId } from '../src/sysctl-index/profile-intern.js';
@@ -308,7 +308,7 @@ function rebuild(model: Model, policy: Policy, order: Scenario['rebuildOrder']):
 /** Filter verdicts (reason codes) of every pod shape from one namespace on every node name. */
 function probeVerdicts(index: ClusterIndex, ns: string): string[][] {
   return POD_SHAPES.map((shape, i) => {
-    const ctx = new FilterContext(podRequirements(podObject(ns, `probe-${i}`, shape, {}), index), index.policy.policy, index.profiles);
+    const ctx = filterContextFor(podObject(ns, `probe-${i}`, shape, {}), { index, policy: index.policy });
     return NODE_NAMES.map((name) => {
       const view = index.viewOf(name);
       return filterNode(ctx, view)?.code ?? 'pass';
@@ -332,7 +332,7 @@ const stats = {
 };
 
 function passingNodes(index: ClusterIndex, candidate: KubePod): string[] {
-  const ctx = new FilterContext(podRequirements(candidate, index), index.policy.policy, index.profiles);
+  const ctx = filterContextFor(candidate, { index, policy: index.policy });
   return [...index.knownNodes()].filter((view) => filterNode(ctx, view) === undefined).map((view) => view.name);
 }
 

@@ -1,6 +1,6 @@
 import type { Policy } from '../config/policy.js';
-import { FilterContext, filterNode } from '../filter/filter-node.js';
-import { podRequirements } from '../filter/pod-requirements.js';
+import { filterContextFor } from '../filter/filter-context.js';
+import { filterNode } from '../filter/filter-node.js';
 import { scoreNode, type ScoreTerms } from '../prioritize/score-node.js';
 import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubePod } from '../sysctl-index/kube-objects.js';
@@ -39,8 +39,8 @@ export interface Explanation {
  * node (or the named ones), best first. Read-only: nothing is assumed or bound.
  */
 export function explainPod(pod: KubePod, index: ClusterIndex, policy: Policy, nodeNames?: readonly string[]): Explanation {
-  const requirements = podRequirements(pod, index);
-  const ctx = new FilterContext(requirements, policy.policy, index.profiles);
+  const ctx = filterContextFor(pod, { index, policy });
+  const requirements = ctx.pod;
   const views: NodeView[] = nodeNames
     ? nodeNames.map((name) => index.viewOf(name))
     : [...index.knownNodes()];

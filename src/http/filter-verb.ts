@@ -1,9 +1,7 @@
 import type { Policy } from '../config/policy.js';
-import { FilterContext } from '../filter/filter-node.js';
+import { filterContextFor } from '../filter/filter-context.js';
 import { filterNodes, passing, type Verdicts } from '../filter/filter-nodes.js';
-import { podRequirements } from '../filter/pod-requirements.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
-import type { KubePod } from '../sysctl-index/kube-objects.js';
 import type { CandidateArgs } from './candidate-args.js';
 import type { CandidateResolver } from './candidates.js';
 import { encodeFilterResult } from './encode.js';
@@ -15,13 +13,9 @@ export interface VerbDeps {
   readonly policy: Policy;
 }
 
-export function filterContext(pod: KubePod, deps: VerbDeps): FilterContext {
-  return new FilterContext(podRequirements(pod, deps.index), deps.policy.policy, deps.index.profiles);
-}
-
 /** The filter verb: answers in the mode it was asked in (`NodeNames` or `Nodes`). */
 export function runFilter(args: CandidateArgs, deps: VerbDeps): { answer: WrittenJson; verdicts: Verdicts } {
-  const ctx = filterContext(args.Pod, deps);
+  const ctx = filterContextFor(args.Pod, deps);
   const verdicts = filterNodes(ctx, args.views);
   const passingNodes = args.nodes && passing(args.nodes, verdicts);
   return { verdicts, answer: encodeFilterResult(args.views, verdicts, passingNodes) };

@@ -1,5 +1,5 @@
-import { FilterContext, filterNode } from '../filter/filter-node.js';
-import { podRequirements } from '../filter/pod-requirements.js';
+import { filterContextFor } from '../filter/filter-context.js';
+import { filterNode } from '../filter/filter-node.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { PodProjection } from '../sysctl-index/pod-projection.js';
 import type { VerbDeps } from './filter-verb.js';
@@ -13,7 +13,7 @@ import { nameMap, type ExtenderPreemptionArgs, type ExtenderPreemptionResult, ty
  */
 export function runPreempt(args: ExtenderPreemptionArgs, deps: VerbDeps): ExtenderPreemptionResult {
   const index = deps.index;
-  const ctx = new FilterContext(podRequirements(args.Pod, index), deps.policy.policy, index.profiles);
+  const ctx = filterContextFor(args.Pod, deps);
   const out = nameMap<MetaVictims>();
   for (const { node, uids, victims, pdbViolations } of proposals(args, index)) {
     const view = index.viewWithout(node, victims);

@@ -2,11 +2,12 @@ import { scoreNode } from '../prioritize/score-node.js';
 import type { CandidateArgs } from './candidate-args.js';
 import { encodeHostPriorities } from './encode.js';
 import type { WrittenJson } from './json-writer.js';
-import { filterContext, type VerbDeps } from './filter-verb.js';
+import { filterContextFor } from '../filter/filter-context.js';
+import type { VerbDeps } from './filter-verb.js';
 
 /** The prioritize verb: a 0..10 score per candidate, 0 for a node the filter would reject. */
 export function runPrioritize(args: CandidateArgs, deps: VerbDeps): WrittenJson {
-  const ctx = filterContext(args.Pod, deps);
+  const ctx = filterContextFor(args.Pod, deps);
   const weights = deps.policy.weights;
   return encodeHostPriorities(args.views, args.views.map((view) => scoreNode(ctx, view, weights).score));
 }

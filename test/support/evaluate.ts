@@ -1,6 +1,6 @@
 import { DEFAULT_POLICY, parsePolicy, type Policy } from '../../src/config/policy.js';
-import { FilterContext, filterNode } from '../../src/filter/filter-node.js';
-import { podRequirements } from '../../src/filter/pod-requirements.js';
+import { filterContextFor } from '../../src/filter/filter-context.js';
+import { filterNode } from '../../src/filter/filter-node.js';
 import type { Rejection } from '../../src/filter/reasons.js';
 import { scoreNode } from '../../src/prioritize/score-node.js';
 import { ClusterIndex } from '../../src/sysctl-index/cluster-index.js';
@@ -26,7 +26,7 @@ export function policyOf(overrides: object): Policy {
 
 /** The filter verdict for one pod on one node of the index: undefined means it passes. */
 export function verdict(index: ClusterIndex, pod: KubePod, nodeName: string): Rejection | undefined {
-  const ctx = new FilterContext(podRequirements(pod, index), index.policy.policy, index.profiles);
+  const ctx = filterContextFor(pod, { index, policy: index.policy });
   const view = index.viewOf(nodeName);
   return filterNode(ctx, view);
 }
@@ -36,6 +36,6 @@ export function passingNodes(index: ClusterIndex, pod: KubePod): string[] {
 }
 
 export function score(index: ClusterIndex, pod: KubePod, nodeName: string): number {
-  const ctx = new FilterContext(podRequirements(pod, index), index.policy.policy, index.profiles);
+  const ctx = filterContextFor(pod, { index, policy: index.policy });
   return scoreNode(ctx, index.node(nodeName)!, index.policy.weights).score;
 }
