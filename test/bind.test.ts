@@ -90,6 +90,11 @@ describe('bind', () => {
     expect(api.bindings).toEqual([]);
     expect(extender.index.node('n1')).toMatchObject({ occupants: 0 });
     expect((await filter(web, ['n1'])).NodeNames).toEqual(['n1']);
+    // Counted apart from rule refusals: an alert can tell a failing API server from racing placements.
+    expect(await bind(web, 'n1')).toBe('');
+    expect(await bind(db, 'n1')).toMatch(/^binding refused: /);
+    const metrics = await extender.metrics.registry.metrics();
+    for (const outcome of ['bound', 'refused', 'api_failed']) expect(metrics).toMatch(new RegExp(`^sysctl_extender_binds_total\\{outcome="${outcome}"\\} 1$`, 'm'));
   });
 
   it('lets an assumed placement expire when the watch never confirms it', async () => {
@@ -99,7 +104,6 @@ describe('bind', () => {
     api.setWatchDelay(60_000);
     expect(await bind(db, 'n1')).toBe('');
     expect(extender.index.node('n1')?.occupants).toBe(1);
-    expect(extender.binder.assumedCount).toBe(1);
     await waitFor(() => extender.index.node('n1')?.occupants === 0, 'assumption expired');
     expect(extender.index.pod('team-a', 'db')).toMatchObject({ nodeName: undefined, assumed: false });
   });

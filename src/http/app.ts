@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Policy } from '../config/policy.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { CandidateResolver } from './candidates.js';
-import type { Binder } from '../cluster/binder.js';
+import { bindErrorText, type Binder } from '../cluster/binder.js';
 import { explainPod } from '../explain/explain-pod.js';
 import { decodeBindingArgs, decodeExplainArgs, decodePreemptionArgs } from './decode.js';
 import { WrittenJson } from './json-writer.js';
@@ -66,8 +66,9 @@ export function createApp(deps: AppDeps): ExtenderHandler {
     },
     bind: async (body) => {
       const args = decodeBindingArgs(parseJson(body));
-      const error = await deps.binder.bind({ namespace: args.PodNamespace, name: args.PodName, uid: args.PodUID, node: args.Node });
-      deps.metrics.countBind(error === '' ? 'bound' : 'refused');
+      const result = await deps.binder.bind({ namespace: args.PodNamespace, name: args.PodName, uid: args.PodUID, node: args.Node });
+      deps.metrics.countBind(result.outcome);
+      const error = bindErrorText(result);
       if (error !== '') deps.logger.info({ pod: `${args.PodNamespace}/${args.PodName}`, node: args.Node, error }, 'bind refused');
       return { Error: error };
     },

@@ -4,6 +4,7 @@ import type { Rejection } from '../filter/reasons.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { RejectionTally } from '../status/refusal-log.js';
 import type { Readiness } from '../readiness.js';
+import type { BindResult } from '../cluster/binder.js';
 
 /** Prometheus metrics of one extender instance, on its own registry (tests run several). */
 export class ExtenderMetrics {
@@ -27,7 +28,7 @@ export class ExtenderMetrics {
 
   private readonly binds = new Counter({
     name: 'sysctl_extender_binds_total',
-    help: 'Bind calls by outcome (bound, refused).',
+    help: 'Bind calls by outcome: bound, refused (by the rules or the pod\'s state), api_failed (the API server did not take the Binding).',
     labelNames: ['outcome'],
     registers: [this.registry],
   });
@@ -66,7 +67,7 @@ export class ExtenderMetrics {
     this.requestDuration.observe({ verb, code: String(code) }, seconds);
   }
 
-  countBind(outcome: 'bound' | 'refused'): void {
+  countBind(outcome: BindResult['outcome']): void {
     this.binds.inc({ outcome });
   }
 

@@ -36,10 +36,6 @@ export interface ExtenderBindingArgs {
   Node: string;
 }
 
-export interface ExtenderBindingResult {
-  Error: string;
-}
-
 export interface MetaPod {
   UID: string;
 }
