@@ -69,7 +69,7 @@ function measure(spec: ClusterSpec): VerbBreakdown {
     // The verbs now encode their answer themselves: verbMs includes it, encodeMs is ~0.
     // The answer's buffer goes back to the pool as the server does once it is sent.
     const run = (args: CandidateArgs): number => {
-      const answer = verb === 'filter' ? runFilter(args, extender.state).answer : runPrioritize(args, extender.state);
+      const answer = verb === 'filter' ? runFilter(args, extender.generation).answer : runPrioritize(args, extender.generation);
       const bytes = answer.bytes.length;
       answer.release();
       return bytes;
@@ -79,11 +79,11 @@ function measure(spec: ClusterSpec): VerbBreakdown {
     for (const { body } of bodies) {
       const parseMs = time(() => JSON.parse(body));
       const bytes = Buffer.from(body);
-      const args = decodeCandidateArgs(bytes, extender.state.resolver);
+      const args = decodeCandidateArgs(bytes, extender.generation.resolver);
       const answer = run(args);
       ext.push({
         // The extender reads names from the bytes (candidate-args.ts): its decode is one phase.
-        parseMs: time(() => decodeCandidateArgs(bytes, extender.state.resolver)),
+        parseMs: time(() => decodeCandidateArgs(bytes, extender.generation.resolver)),
         validateMs: 0,
         verbMs: time(() => run(args)),
         encodeMs: 0,

@@ -36,7 +36,7 @@ try {
     throw new Error(`cannot read pod ${podFile}: ${(err as Error).message}`);
   }
   if (typeof pod?.metadata?.name !== 'string') throw new Error(`${podFile} is not a Pod (no metadata.name)`);
-  const explanation = explainPod({ ...pod, metadata: { namespace: 'default', ...pod.metadata } }, index, policy, options.nodes?.split(',').map((n) => n.trim()));
+  const explanation = explainPod({ ...pod, metadata: { namespace: 'default', ...pod.metadata } }, { index, policy }, options.nodes?.split(',').map((n) => n.trim()));
   process.stdout.write(options.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
 } catch (err) {
   process.stderr.write(`sysctl-extender-explain: ${(err as Error).message}\n`);

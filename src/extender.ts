@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import { Binder } from './cluster/binder.js';
 import { IndexBindingTarget, type BindingTarget } from './cluster/binding-target.js';
 import type { Policy } from './config/policy.js';
-import { createApp, createOpsApp, type ExtenderState } from './http/app.js';
-import { CandidateResolver } from './http/candidates.js';
+import { createApp, createOpsApp } from './http/app.js';
+import { generationOf, type Generation } from './http/generation.js';
 import { ExtenderMetrics } from './http/metrics.js';
 import { StaticReadiness, type Readiness } from './readiness.js';
 import { createLogger } from './logging.js';
@@ -24,7 +24,7 @@ export interface ExtenderOptions {
 /**
  * An index, the HTTP app serving it, metrics and the binder. Feeding the index and listening
  * are the caller's. The policy (and, when the keys change, the index) can be swapped between
- * requests: every request reads `state` once.
+ * requests: each request reads the generation once.
  */
 export class Extender {
   readonly app: ReturnType<typeof createApp>;
@@ -35,11 +35,10 @@ export class Extender {
   readonly readiness: Readiness;
   /** The last filter calls that refused nodes, for GET /status. */
   readonly refusals = new RefusalLog();
-  private current: ExtenderState;
+  private current: Generation;
 
   constructor(options: ExtenderOptions) {
-    const index = new ClusterIndex(options.policy);
-    this.current = { index, resolver: new CandidateResolver(index), policy: options.policy };
+    this.current = generationOf(options.policy, new ClusterIndex(options.policy));
     this.readiness = options.readiness ?? new StaticReadiness();
     this.metrics = new ExtenderMetrics(() => this.current.index);
     this.metrics.trackReadiness(this.readiness);
@@ -49,7 +48,7 @@ export class Extender {
       target: options.bindingTarget ?? new IndexBindingTarget(() => this.current.index),
     });
     const deps = {
-      state: () => this.current,
+      generation: () => this.current,
       readiness: this.readiness,
       metrics: this.metrics,
       binder: this.binder,
@@ -61,7 +60,7 @@ export class Extender {
     this.opsApp = createOpsApp(deps);
   }
 
-  get state(): ExtenderState {
+  get generation(): Generation {
     return this.current;
   }
 
@@ -71,9 +70,8 @@ export class Extender {
 
   /** Puts a new policy in force; with a new index (rebuilt for new keys), placements assumed so far carry over. */
   swap(policy: Policy, index: ClusterIndex = this.current.index): void {
-    const resolver = index === this.current.index ? this.current.resolver : new CandidateResolver(index);
     if (index !== this.current.index) this.binder.carryAssumptionsTo(index);
-    this.current = { index, resolver, policy };
+    this.current = generationOf(policy, index, this.current);
   }
 }
 

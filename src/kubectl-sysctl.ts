@@ -102,7 +102,7 @@ async function explain(podRef: string | undefined, options: ExplainOptions): Pro
   }
   const pod = options.file ? podFromFile(options.file) : found;
   if (!pod) throw new PluginError(`pod ${wanted} not found${options.snapshot ? ` in ${options.snapshot}` : ''}`);
-  const explanation = explainPod(pod, index, policy, options.nodes?.split(',').map((n) => n.trim()).filter((n) => n !== ''));
+  const explanation = explainPod(pod, { index, policy }, options.nodes?.split(',').map((n) => n.trim()).filter((n) => n !== ''));
   process.stdout.write(options.output === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
 }
 

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     bindingTarget: kubeConfig ? new ApiBindingTarget(kubeConfig) : undefined,
     configStatus: () => reloader?.status ?? { source: 'defaults' },
   });
-  source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, logger, staleAfterMs: () => extender.state.policy.staleAfterSeconds * 1000 });
+  source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, logger, staleAfterMs: () => extender.generation.policy.staleAfterSeconds * 1000 });
   const indexSource = source;
   try {
     indexSource.start(extender.index);
@@ -123,10 +123,10 @@ async function main(): Promise<void> {
   if (policySource) {
     reloader = new PolicyReloader({
       source: policySource,
-      current: () => extender.state.policy,
+      current: () => extender.generation.policy,
       apply: async (next) => {
         // New keys change what the index reads from every object: rebuild it, then swap.
-        if (needsReindex(extender.state.policy, next)) extender.swap(next, await indexSource.rebuild(next));
+        if (needsReindex(extender.generation.policy, next)) extender.swap(next, await indexSource.rebuild(next));
         else extender.swap(next);
       },
       logger,

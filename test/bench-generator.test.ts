@@ -120,8 +120,8 @@ describe('bind pool', () => {
     const { plan, extender } = loaded(spec);
     const answers = () =>
       requestBodies(plan, 'names', 1).map(({ body }) => {
-        const args = decodeCandidateArgs(Buffer.from(body), extender.state.resolver);
-        return [runFilter(args, extender.state).answer.bytes.toString(), runPrioritize(args, extender.state).bytes.toString()];
+        const args = decodeCandidateArgs(Buffer.from(body), extender.generation.resolver);
+        return [runFilter(args, extender.generation).answer.bytes.toString(), runPrioritize(args, extender.generation).bytes.toString()];
       });
     const before = answers();
     const bodies = bindBodies(plan);
@@ -170,9 +170,9 @@ describe('reference servers', () => {
     naive.load(list);
     for (const mode of ['names', 'nodes'] as const) {
       for (const { body } of requestBodies(plan, mode, 1)) {
-        const args = decodeCandidateArgs(Buffer.from(body), extender.state.resolver);
-        expect(JSON.parse(JSON.stringify(naive.handle('/filter', JSON.parse(body))))).toEqual(JSON.parse(runFilter(args, extender.state).answer.bytes.toString()));
-        expect(naive.handle('/prioritize', JSON.parse(body))).toEqual(JSON.parse(runPrioritize(args, extender.state).bytes.toString()));
+        const args = decodeCandidateArgs(Buffer.from(body), extender.generation.resolver);
+        expect(JSON.parse(JSON.stringify(naive.handle('/filter', JSON.parse(body))))).toEqual(JSON.parse(runFilter(args, extender.generation).answer.bytes.toString()));
+        expect(naive.handle('/prioritize', JSON.parse(body))).toEqual(JSON.parse(runPrioritize(args, extender.generation).bytes.toString()));
       }
     }
   });

@@ -62,8 +62,8 @@ describe('concurrent large answers', () => {
   it('every client of 24 concurrent filter and prioritize calls reads its own answer whole, even reading late', async () => {
     const bodies = Array.from({ length: 24 }, (_, k) => bodyFor(k));
     const expected = bodies.map((body, k) => {
-      const args = decodeCandidateArgs(Buffer.from(body), running.extender.state.resolver);
-      const answer = k % 2 === 0 ? runFilter(args, running.extender.state).answer : runPrioritize(args, running.extender.state);
+      const args = decodeCandidateArgs(Buffer.from(body), running.extender.generation.resolver);
+      const answer = k % 2 === 0 ? runFilter(args, running.extender.generation).answer : runPrioritize(args, running.extender.generation);
       const text = answer.bytes.toString('utf8');
       answer.release();
       return JSON.parse(text) as unknown;
@@ -156,7 +156,7 @@ describe('answer buffers', () => {
 });
 
 function expected0(): unknown {
-  const answer = runFilter(decodeCandidateArgs(Buffer.from(bodyFor(0)), running.extender.state.resolver), running.extender.state).answer;
+  const answer = runFilter(decodeCandidateArgs(Buffer.from(bodyFor(0)), running.extender.generation.resolver), running.extender.generation).answer;
   const parsed: unknown = JSON.parse(answer.bytes.toString('utf8'));
   answer.release();
   return parsed;

@@ -306,9 +306,9 @@ function rebuild(model: Model, policy: Policy, order: Scenario['rebuildOrder']):
 }
 
 /** Filter verdicts (reason codes) of every pod shape from one namespace on every node name. */
-function probeVerdicts(index: ClusterIndex, ns: string): string[][] {
+function probeVerdicts(index: ClusterIndex, policy: Policy, ns: string): string[][] {
   return POD_SHAPES.map((shape, i) => {
-    const ctx = filterContextFor(podObject(ns, `probe-${i}`, shape, {}), { index, policy: index.policy });
+    const ctx = filterContextFor(podObject(ns, `probe-${i}`, shape, {}), { index, policy });
     return NODE_NAMES.map((name) => {
       const view = index.viewOf(name);
       return filterNode(ctx, view)?.code ?? 'pass';
@@ -331,8 +331,8 @@ const stats = {
   compatiblePlacements: 0,
 };
 
-function passingNodes(index: ClusterIndex, candidate: KubePod): string[] {
-  const ctx = filterContextFor(candidate, { index, policy: index.policy });
+function passingNodes(index: ClusterIndex, policy: Policy, candidate: KubePod): string[] {
+  const ctx = filterContextFor(candidate, { index, policy });
   return [...index.knownNodes()].filter((view) => filterNode(ctx, view) === undefined).map((view) => view.name);
 }
 
@@ -438,7 +438,7 @@ function runScenario(scenario: Scenario): void {
   /** Tries to place a (new or pending) pod as kube-scheduler would, among the nodes filter passes. */
   const schedule = (record: PodRecord, pick: number) => {
     const meta = record.object.metadata!;
-    const passing = passingNodes(index, record.object);
+    const passing = passingNodes(index, policy, record.object);
     if (passing.length === 0) {
       stats.refusals += 1;
       if (!model.pods.has(`${meta.namespace}/${meta.name}`)) upsertPod(record); // stays Pending
@@ -541,7 +541,7 @@ function runScenario(scenario: Scenario): void {
     const context = `after op ${step} ${JSON.stringify(op)}`;
     expect(normalForm(index, model), context).toEqual(normalForm(fresh, model));
     const probeNamespace = NAMESPACE_NAMES[step % NAMESPACE_NAMES.length]!;
-    expect(probeVerdicts(index, probeNamespace), `${context}: probe verdicts from ${probeNamespace}`).toEqual(probeVerdicts(fresh, probeNamespace));
+    expect(probeVerdicts(index, policy, probeNamespace), `${context}: probe verdicts from ${probeNamespace}`).toEqual(probeVerdicts(fresh, policy, probeNamespace));
   });
 }
 

@@ -30,7 +30,7 @@ async function exportedMetrics(): Promise<Map<string, string>> {
   });
   // Constructed, not started: registering is all that is needed.
   new ClusterWatch({ kubeConfig, index: () => extender.index, staleAfterMs: 60_000, registry: extender.metrics.registry });
-  new PolicyReloader({ source: 'file policy.yaml', current: () => extender.state.policy, apply: async () => {}, logger: createLogger('silent'), registry: extender.metrics.registry });
+  new PolicyReloader({ source: 'file policy.yaml', current: () => extender.generation.policy, apply: async () => {}, logger: createLogger('silent'), registry: extender.metrics.registry });
   const metrics = await extender.metrics.registry.getMetricsAsJSON();
   return new Map(metrics.map((m) => [m.name, String(m.type)]));
 }

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { decodeCandidateArgs, resolveCandidates } from '../src/http/candidate-args.js';
-import { CandidateResolver } from '../src/http/candidates.js';
+import { resolverOf } from '../src/http/generation.js';
+import type { CandidateResolver } from '../src/sysctl-index/candidates.js';
 import { decodeExtenderArgs } from '../src/http/decode.js';
 import { NameTable } from '../src/http/name-table.js';
 import { nameHash, scanNamesBody } from '../src/http/names-body-scan.js';
@@ -28,7 +29,7 @@ function indexOf(names: readonly string[]): ClusterIndex {
 
 /** What parsing the body whole gives: the names of the views, in order. */
 function reference(body: string, index: ClusterIndex): string[] {
-  return resolveCandidates(decodeExtenderArgs(JSON.parse(body)), new CandidateResolver(index)).views.map((v) => v.name);
+  return resolveCandidates(decodeExtenderArgs(JSON.parse(body)), resolverOf(index)).views.map((v) => v.name);
 }
 
 const decodedNames = (body: string, resolver: CandidateResolver) => decodeCandidateArgs(Buffer.from(body), resolver).views.map((v) => v.name);
@@ -55,7 +56,7 @@ describe('reading a NodeNames body from its bytes', () => {
     ['an empty list', body([])],
   ])('takes %s', (_case, text) => {
     expect(takenFromBytes(text, index)).toBe(true);
-    expect(decodedNames(text, new CandidateResolver(index))).toEqual(reference(text, index));
+    expect(decodedNames(text, resolverOf(index))).toEqual(reference(text, index));
   });
 
   it.each([
@@ -76,7 +77,7 @@ describe('reading a NodeNames body from its bytes', () => {
     } catch (err) {
       expected = (err as Error).message;
     }
-    const resolver = new CandidateResolver(index);
+    const resolver = resolverOf(index);
     if (typeof expected === 'string') expect(() => decodedNames(text, resolver)).toThrow(expected);
     else expect(decodedNames(text, resolver)).toEqual(expected);
   });
@@ -87,7 +88,7 @@ describe('reading a NodeNames body from its bytes', () => {
   ])('answers %s with the full parser’s 400', (_case, text, words) => {
     let error: unknown;
     try {
-      decodeCandidateArgs(Buffer.from(text), new CandidateResolver(index));
+      decodeCandidateArgs(Buffer.from(text), resolverOf(index));
     } catch (err) {
       error = err;
     }
@@ -97,7 +98,7 @@ describe('reading a NodeNames body from its bytes', () => {
   });
 
   it('gives the rotated list of the same nodes as its rotation, and repeats answered once', () => {
-    const resolver = new CandidateResolver(index);
+    const resolver = resolverOf(index);
     expect(decodedNames(body(NAMES), resolver)).toEqual(NAMES);
     const rotated = [...NAMES.slice(2), ...NAMES.slice(0, 2)];
     expect(decodedNames(body(rotated), resolver)).toEqual(rotated);
@@ -107,7 +108,7 @@ describe('reading a NodeNames body from its bytes', () => {
 
   it('finds nodes added after the table was built, and forgets deleted ones', () => {
     const grown = indexOf(['a1', 'a2']);
-    const resolver = new CandidateResolver(grown);
+    const resolver = resolverOf(grown);
     expect(decodeCandidateArgs(Buffer.from(body(['a1', 'a2', 'a3'])), resolver).views.map((v) => v.projection !== undefined)).toEqual([true, true, false]);
     grown.upsertNode(node('a3'));
     expect(decodeCandidateArgs(Buffer.from(body(['a1', 'a2', 'a3'])), resolver).views.map((v) => v.projection !== undefined)).toEqual([true, true, true]);
@@ -121,7 +122,7 @@ describe('reading a NodeNames body from its bytes', () => {
     const hash = (name: string) => nameHash(Buffer.from(name), 0, name.length);
     expect(hash(a)).toBe(hash(b));
     const both = indexOf([a, b]);
-    const resolver = new CandidateResolver(both);
+    const resolver = resolverOf(both);
     expect(decodeCandidateArgs(Buffer.from(body([b, a])), resolver).views.map((v) => [v.name, v.projection?.name])).toEqual([
       [b, b],
       [a, a],
@@ -132,7 +133,7 @@ describe('reading a NodeNames body from its bytes', () => {
     const pool = [...Array.from({ length: 30 }, (_, i) => `node-${i}`), 'n', 'n1', 'n11'];
     const known = pool.slice(0, 25);
     const cluster = indexOf(known);
-    const resolver = new CandidateResolver(cluster);
+    const resolver = resolverOf(cluster);
     fc.assert(
       fc.property(
         fc.array(fc.array(fc.constantFrom(...pool), { maxLength: 40 }), { minLength: 1, maxLength: 6 }),

@@ -141,12 +141,13 @@ describe('scoring', () => {
 
   it('follows the weights of the policy', async () => {
     const { parsePolicy } = await import('../src/config/policy.js');
-    const index = new ClusterIndex(parsePolicy({ weights: { profileReuse: 0, ownTeam: 1 } }));
+    const policy = parsePolicy({ weights: { profileReuse: 0, ownTeam: 1 } });
+    const index = new ClusterIndex(policy);
     NAMESPACES.forEach((ns) => index.upsertNamespace(ns));
     index.upsertNode(node('own', { team: 'a', allowed: ALLOW_ALL_UNSAFE }));
     index.upsertNode(node('shared', { allowed: ALLOW_ALL_UNSAFE }));
     index.upsertPod(pod('team-b', 'db', { node: 'shared', sysctls: DB }));
     const p = pod('team-a', 'p', { sysctls: DB });
-    expect([score(index, p, 'own'), score(index, p, 'shared')]).toEqual([10, 0]);
+    expect([score(index, p, 'own', policy), score(index, p, 'shared', policy)]).toEqual([10, 0]);
   });
 });

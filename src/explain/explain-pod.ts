@@ -1,8 +1,8 @@
 import type { Policy } from '../config/policy.js';
-import { filterContextFor } from '../filter/filter-context.js';
+import { filterContextFor, type RuleInputs } from '../filter/filter-context.js';
 import { filterNode } from '../filter/filter-node.js';
 import { scoreNode, type ScoreTerms } from '../prioritize/score-node.js';
-import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
+import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubePod } from '../sysctl-index/kube-objects.js';
 import { refusedSysctls, runtimeExplanation, type NodeRuntimeExplanation, type RefusedSysctl } from './node-admission.js';
 
@@ -38,8 +38,9 @@ export interface Explanation {
  * Why a pod would go where it goes: the same filter and scoring kube-scheduler gets, for every
  * node (or the named ones), best first. Read-only: nothing is assumed or bound.
  */
-export function explainPod(pod: KubePod, index: ClusterIndex, policy: Policy, nodeNames?: readonly string[]): Explanation {
-  const ctx = filterContextFor(pod, { index, policy });
+export function explainPod(pod: KubePod, generation: RuleInputs, nodeNames?: readonly string[]): Explanation {
+  const { index, policy } = generation;
+  const ctx = filterContextFor(pod, generation);
   const requirements = ctx.pod;
   const views: NodeView[] = nodeNames
     ? nodeNames.map((name) => index.viewOf(name))
@@ -60,7 +61,7 @@ export function explainPod(pod: KubePod, index: ClusterIndex, policy: Policy, no
           }
         : null,
       runtime: runtimeExplanation(view.projection),
-      refusedSysctls: refusedSysctls(requirements, view.projection, index.policy.keys.allowedUnsafeSysctlsAnnotation, index.policy.trustUndeclaredAllowList),
+      refusedSysctls: refusedSysctls(requirements, view.projection, index.keys.allowedUnsafeSysctlsAnnotation, index.trustUndeclaredAllowList),
       annotationProblem: view.projection?.annotationProblem ?? null,
     };
   });
@@ -70,7 +71,7 @@ export function explainPod(pod: KubePod, index: ClusterIndex, policy: Policy, no
     team: requirements.team ?? null,
     profile: Object.fromEntries([...requirements.unsafe, ...requirements.nodeLevel].map((e) => [e.name, e.value])),
     policy: policy.policy,
-    trustUndeclaredAllowList: index.policy.trustUndeclaredAllowList,
+    trustUndeclaredAllowList: index.trustUndeclaredAllowList,
     nodes,
   };
 }

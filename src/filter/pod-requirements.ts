@@ -31,14 +31,14 @@ export interface PodRequirements {
   readonly undeclaredAllowList: Rejection | undefined;
 }
 
-/** The allow-list setting as the index's policy has it (a change of it rebuilds the index). */
+/** The allow-list setting as the index has it (a change of it rebuilds the index). */
 function undeclaredAllowList(index: ClusterIndex): Rejection | undefined {
-  return index.policy.trustUndeclaredAllowList ? undefined : allowListUndeclared(index.policy.keys.allowedUnsafeSysctlsAnnotation);
+  return index.trustUndeclaredAllowList ? undefined : allowListUndeclared(index.keys.allowedUnsafeSysctlsAnnotation);
 }
 
 export function podRequirements(pod: KubePod, index: ClusterIndex): PodRequirements {
   const namespace = pod.metadata?.namespace ?? '';
-  const needs = readPodNeeds(pod, index.policy.keys, index.classifier);
+  const needs = readPodNeeds(pod, index.keys, index.classifier);
   return {
     namespace,
     team: index.teamOfNamespace(namespace),

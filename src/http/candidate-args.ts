@@ -1,6 +1,6 @@
 import type { KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
-import { viewsOfObjects, type CandidateResolver } from './candidates.js';
+import { viewsOfObjects, type CandidateResolver } from '../sysctl-index/candidates.js';
 import { decodeExtenderArgs } from './decode.js';
 import { parseJson } from './json-body.js';
 import { scanNamesBody } from './names-body-scan.js';

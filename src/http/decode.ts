@@ -1,4 +1,4 @@
-import { onePerName } from './candidates.js';
+import { onePerName } from '../sysctl-index/candidates.js';
 import { RequestError } from './request-error.js';
 import { describeErrors, validators } from './request-schemas.js';
 import {

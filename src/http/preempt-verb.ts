@@ -2,7 +2,7 @@ import { filterContextFor } from '../filter/filter-context.js';
 import { filterNode } from '../filter/filter-node.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { PodProjection } from '../sysctl-index/pod-projection.js';
-import type { VerbDeps } from './filter-verb.js';
+import type { Generation } from './generation.js';
 import { nameMap, type ExtenderPreemptionArgs, type ExtenderPreemptionResult, type MetaVictims } from './wire-types.js';
 
 /**
@@ -11,9 +11,9 @@ import { nameMap, type ExtenderPreemptionArgs, type ExtenderPreemptionResult, ty
  * proposed; nodes where eviction cannot help (team, declared values) are dropped. The answer
  * is always `NodeNameToMetaVictims`, which kube-scheduler accepts in both node-cache modes.
  */
-export function runPreempt(args: ExtenderPreemptionArgs, deps: VerbDeps): ExtenderPreemptionResult {
-  const index = deps.index;
-  const ctx = filterContextFor(args.Pod, deps);
+export function runPreempt(args: ExtenderPreemptionArgs, generation: Generation): ExtenderPreemptionResult {
+  const index = generation.index;
+  const ctx = filterContextFor(args.Pod, generation);
   const out = nameMap<MetaVictims>();
   for (const { node, uids, victims, pdbViolations } of proposals(args, index)) {
     const view = index.viewWithout(node, victims);

@@ -1,4 +1,4 @@
-import type { ExtenderState } from '../http/app.js';
+import type { Generation } from '../http/generation.js';
 import type { Readiness } from '../readiness.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
 import { CONFLICTING_PROFILE, type ProfileId, type ProfileTable } from '../sysctl-index/profile-intern.js';
@@ -45,7 +45,7 @@ export interface StatusModel {
 }
 
 export interface StatusSources {
-  readonly state: () => ExtenderState;
+  readonly generation: () => Generation;
   readonly readiness: Readiness;
   readonly refusals?: RefusalLog;
   readonly configStatus?: () => object;
@@ -69,7 +69,7 @@ const byName = new Intl.Collator('en', { numeric: true }).compare;
  * first `limit` (a partial pass), and each distinct profile is formatted once.
  */
 export function buildStatus(sources: StatusSources, query: StatusQuery): StatusModel {
-  const { index, policy } = sources.state();
+  const { index, policy } = sources.generation();
   const readiness = sources.readiness.check();
   const groups = new Map<string | null, NodeView[]>();
   const idle = new Map<string | null, number>();

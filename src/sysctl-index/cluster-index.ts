@@ -1,4 +1,4 @@
-import type { Policy } from '../config/policy.js';
+import type { PolicyKeys } from '../config/policy.js';
 import { SysctlClassifier } from './classify.js';
 import { detachedCopy, detachedCopyOf, SharedStrings } from './detached-string.js';
 import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from './kube-objects.js';
@@ -51,6 +51,18 @@ interface DaemonSetClaim extends DaemonSetRef {
   readonly pods: Set<string>;
 }
 
+/**
+ * What the index reads objects by: the label and annotation keys, and the sysctls the operator
+ * adds to the kubelet's safe list. Only these (a Policy has them too): a policy change that
+ * leaves them alone keeps the index, so nothing else of a policy may live here.
+ */
+export interface IndexSettings {
+  readonly keys: PolicyKeys;
+  readonly extraSafeSysctls: readonly string[];
+  /** Judged with the allow-list annotation the index reads (see needsReindex). */
+  readonly trustUndeclaredAllowList: boolean;
+}
+
 interface NamespaceEntry {
   /** The name pods in the namespace keep, so that 150,000 pods share a few dozen strings. */
   readonly name: string;
@@ -78,8 +90,14 @@ export class ClusterIndex {
   private readonly daemonSets = new Map<string, string>();
   private readonly claims = new Map<string, DaemonSetClaim>();
 
-  constructor(readonly policy: Policy) {
-    this.classifier = new SysctlClassifier(policy.extraSafeSysctls.map(normalizeSysctlName));
+  readonly keys: PolicyKeys;
+  readonly trustUndeclaredAllowList: boolean;
+
+  constructor(settings: IndexSettings) {
+    // Copied field by field: a whole Policy passed in must not be kept (its rule mode and weights go stale).
+    this.keys = settings.keys;
+    this.trustUndeclaredAllowList = settings.trustUndeclaredAllowList;
+    this.classifier = new SysctlClassifier(settings.extraSafeSysctls.map(normalizeSysctlName));
   }
 
   get stats(): { namespaces: number; nodes: number; pods: number; profiles: number } {
@@ -93,7 +111,7 @@ export class ClusterIndex {
   upsertNamespace(namespace: KubeNamespace): boolean {
     const name = namespace.metadata?.name;
     if (typeof name !== 'string' || name === '') return false;
-    const team = namespace.metadata?.labels?.[this.policy.keys.teamLabel];
+    const team = namespace.metadata?.labels?.[this.keys.teamLabel];
     const ownName = this.namespaces.get(name)?.name ?? detachedCopy(name);
     this.namespaces.set(ownName, { name: ownName, team: typeof team === 'string' && team !== '' ? this.teamNames.get(team) : undefined });
     return true;
@@ -157,7 +175,7 @@ export class ClusterIndex {
   }
 
   projectNode(node: KubeNode): NodeProjection | undefined {
-    return projectNode(node, this.policy.keys, this.classifier, this.profiles);
+    return projectNode(node, this.keys, this.classifier, this.profiles);
   }
 
   /**
@@ -213,7 +231,7 @@ export class ClusterIndex {
   }
 
   projectPod(pod: KubePod): PodProjection | undefined {
-    return projectPod(pod, this.policy.keys, this.classifier, this.profiles);
+    return projectPod(pod, this.keys, this.classifier, this.profiles);
   }
 
   /** Counts a pod on a node before the watch shows it there (bind closes the placement race). */

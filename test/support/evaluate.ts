@@ -8,9 +8,13 @@ import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../../src/
 
 type Item = (KubeNamespace | KubeNode | KubePod | KubeDaemonSet) & { kind: string };
 
+/** The policy each index of indexOf was built with: the rules read it beside the index. */
+const policies = new WeakMap<ClusterIndex, Policy>();
+
 /** An index holding exactly these objects. */
 export function indexOf(items: Item[], policy: Policy = DEFAULT_POLICY): ClusterIndex {
   const index = new ClusterIndex(policy);
+  policies.set(index, policy);
   for (const item of items) {
     if (item.kind === 'Namespace') index.upsertNamespace(item);
     else if (item.kind === 'Node') index.upsertNode(item);
@@ -25,8 +29,8 @@ export function policyOf(overrides: object): Policy {
 }
 
 /** The filter verdict for one pod on one node of the index: undefined means it passes. */
-export function verdict(index: ClusterIndex, pod: KubePod, nodeName: string): Rejection | undefined {
-  const ctx = filterContextFor(pod, { index, policy: index.policy });
+export function verdict(index: ClusterIndex, pod: KubePod, nodeName: string, policy = policies.get(index) ?? DEFAULT_POLICY): Rejection | undefined {
+  const ctx = filterContextFor(pod, { index, policy });
   const view = index.viewOf(nodeName);
   return filterNode(ctx, view);
 }
@@ -35,7 +39,7 @@ export function passingNodes(index: ClusterIndex, pod: KubePod): string[] {
   return [...index.knownNodes()].filter((n) => verdict(index, pod, n.name) === undefined).map((n) => n.name);
 }
 
-export function score(index: ClusterIndex, pod: KubePod, nodeName: string): number {
-  const ctx = filterContextFor(pod, { index, policy: index.policy });
-  return scoreNode(ctx, index.node(nodeName)!, index.policy.weights).score;
+export function score(index: ClusterIndex, pod: KubePod, nodeName: string, policy = policies.get(index) ?? DEFAULT_POLICY): number {
+  const ctx = filterContextFor(pod, { index, policy });
+  return scoreNode(ctx, index.node(nodeName)!, policy.weights).score;
 }

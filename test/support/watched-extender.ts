@@ -22,7 +22,7 @@ export async function startWatchedExtender(api: FakeApiServer, policy: Policy): 
     readiness: { check: () => watch?.check() ?? { ready: false, reason: 'starting' } },
     bindingTarget: new ApiBindingTarget(kubeConfig),
   });
-  const started = new ClusterWatch({ kubeConfig, index: () => extender.state.index, staleAfterMs: 60_000 });
+  const started = new ClusterWatch({ kubeConfig, index: () => extender.generation.index, staleAfterMs: 60_000 });
   watch = started;
   started.start();
   const server = await listen(extender.app, '127.0.0.1', 0);

@@ -1,9 +1,17 @@
 import { LRUCache } from 'lru-cache';
-import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
-import type { KubeNode } from '../sysctl-index/kube-objects.js';
-import type { NodeProjection } from '../sysctl-index/node-projection.js';
-import { NameTable } from './name-table.js';
-import type { NamesReader } from './names-body-scan.js';
+import type { ClusterIndex, NodeView } from './cluster-index.js';
+import type { KubeNode } from './kube-objects.js';
+import type { NodeProjection } from './node-projection.js';
+
+/**
+ * What reads a request body's NodeNames array as bytes against the index (http/name-table.ts):
+ * `read` takes the body and the offset just after `[`, returns the offset after `]` (or -1 to
+ * leave the body to the full parser); `views` then holds the views read.
+ */
+export interface NameReading {
+  readonly read: (body: Buffer, from: number) => number;
+  views(): NodeView[];
+}
 
 /**
  * Maps the candidates of a request to the index's view of them. With `NodeNames` the index is
@@ -14,14 +22,13 @@ export class CandidateResolver {
   /** Projections of request Node objects by name and resourceVersion: parse annotations once. */
   private readonly projections = new LRUCache<string, NodeProjection>({ max: 20_000 });
 
-  private readonly names: NameTable;
+  constructor(
+    private readonly index: ClusterIndex,
+    private readonly names: NameReading,
+  ) {}
 
-  constructor(private readonly index: ClusterIndex) {
-    this.names = new NameTable(index);
-  }
-
-  /** Reads a body's names array as bytes (names-body-scan.ts); `namedViews()` then holds the views, each node once. */
-  readonly readNames: NamesReader = (body, from) => this.names.read(body, from);
+  /** Reads a body's names array as bytes (http/names-body-scan.ts); `namedViews()` then holds the views, each node once. */
+  readonly readNames = (body: Buffer, from: number): number => this.names.read(body, from);
 
   namedViews(): NodeView[] {
     return this.names.views();
