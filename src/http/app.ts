@@ -1,9 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Policy } from '../config/policy.js';
-import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
-import type { CandidateResolver } from './candidates.js';
 import { bindErrorText, type Binder } from '../cluster/binder.js';
 import { explainPod } from '../explain/explain-pod.js';
 import { decodeBindingArgs, decodeExplainArgs, decodePreemptionArgs } from './decode.js';
@@ -11,6 +8,7 @@ import { WrittenJson } from './json-writer.js';
 import { parseJson, readBody } from './json-body.js';
 import { decodeCandidateArgs } from './candidate-args.js';
 import { runFilter } from './filter-verb.js';
+import type { Generation } from './generation.js';
 import type { ExtenderMetrics } from './metrics.js';
 import { runPreempt } from './preempt-verb.js';
 import { runPrioritize } from './prioritize-verb.js';
@@ -19,15 +17,9 @@ import { RequestError } from './request-error.js';
 import type { RefusalLog } from '../status/refusal-log.js';
 import { mountStatusRoutes } from '../status/status-routes.js';
 
-/** What the verbs work on; a getter so that a policy reload can swap it between requests. */
-export interface ExtenderState {
-  readonly index: ClusterIndex;
-  readonly resolver: CandidateResolver;
-  readonly policy: Policy;
-}
-
 export interface AppDeps {
-  readonly state: () => ExtenderState;
+  /** The generation in force; a getter so that a policy reload can swap it between requests. */
+  readonly generation: () => Generation;
   readonly readiness: Readiness;
   readonly metrics: ExtenderMetrics;
   readonly binder: Binder;
@@ -38,7 +30,7 @@ export interface AppDeps {
   readonly refusals?: RefusalLog;
 }
 
-type VerbHandler = (body: Buffer, state: ExtenderState) => unknown | Promise<unknown>;
+type VerbHandler = (body: Buffer, generation: Generation) => unknown | Promise<unknown>;
 
 /** What serves the extender's port: the verbs, then the express app for everything else. */
 export type ExtenderHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -51,18 +43,18 @@ export type ExtenderHandler = (req: IncomingMessage, res: ServerResponse) => voi
  */
 export function createApp(deps: AppDeps): ExtenderHandler {
   const verbs: Record<string, VerbHandler> = {
-    filter: (body, state) => {
-      const args = decodeCandidateArgs(body, state.resolver);
+    filter: (body, generation) => {
+      const args = decodeCandidateArgs(body, generation.resolver);
       deps.binder.rememberPod(args.Pod);
-      const { answer, verdicts } = runFilter(args, state);
+      const { answer, verdicts } = runFilter(args, generation);
       const tally = deps.metrics.countRejections(verdicts);
       if (tally) deps.refusals?.record(args.Pod.metadata?.namespace, args.Pod.metadata?.name, verdicts.length, tally);
       return answer;
     },
-    prioritize: (body, state) => {
-      const args = decodeCandidateArgs(body, state.resolver);
+    prioritize: (body, generation) => {
+      const args = decodeCandidateArgs(body, generation.resolver);
       deps.binder.rememberPod(args.Pod);
-      return runPrioritize(args, state);
+      return runPrioritize(args, generation);
     },
     bind: async (body) => {
       const args = decodeBindingArgs(parseJson(body));
@@ -72,10 +64,10 @@ export function createApp(deps: AppDeps): ExtenderHandler {
       if (error !== '') deps.logger.info({ pod: `${args.PodNamespace}/${args.PodName}`, node: args.Node, error }, 'bind refused');
       return { Error: error };
     },
-    preempt: (body, state) => runPreempt(decodePreemptionArgs(parseJson(body)), state),
-    explain: (body, state) => {
+    preempt: (body, generation) => runPreempt(decodePreemptionArgs(parseJson(body)), generation),
+    explain: (body, generation) => {
       const args = decodeExplainArgs(parseJson(body));
-      return explainPod(args.Pod, state.index, state.policy, args.NodeNames ?? undefined);
+      return explainPod(args.Pod, generation, args.NodeNames ?? undefined);
     },
   };
   const byPath = new Map(Object.entries(verbs).map(([verb, handle]) => [`/${verb}`, { verb, handle }]));
@@ -92,10 +84,10 @@ export function createApp(deps: AppDeps): ExtenderHandler {
     try {
       const readiness = deps.readiness.check();
       if (!readiness.ready) throw new RequestError(503, `extender index is not ready: ${readiness.reason}`);
-      // One state per request: its body limit and its verb come from the same policy generation.
-      const state = deps.state();
-      const body = await readBody(req, res, state.policy.bodyLimitBytes);
-      sendJson(res, 200, await verb.handle(body, state));
+      // Read once: the body limit and the verb come from the same generation.
+      const generation = deps.generation();
+      const body = await readBody(req, res, generation.policy.bodyLimitBytes);
+      sendJson(res, 200, await verb.handle(body, generation));
     } catch (err) {
       sendError(deps.logger, err, verb.verb, res);
     }
@@ -112,7 +104,7 @@ export function createApp(deps: AppDeps): ExtenderHandler {
  * on the pod IP (`--metrics-port`): Prometheus and the kubelet's probes reach it, while the
  * verbs, `/bind` above all, stay on loopback.
  */
-export function createOpsApp(deps: Pick<AppDeps, 'readiness' | 'metrics' | 'logger' | 'state' | 'configStatus' | 'refusals'>): express.Express {
+export function createOpsApp(deps: Pick<AppDeps, 'readiness' | 'metrics' | 'logger' | 'generation' | 'configStatus' | 'refusals'>): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // The status page is for operators: here only, never beside the verbs.
@@ -120,13 +112,13 @@ export function createOpsApp(deps: Pick<AppDeps, 'readiness' | 'metrics' | 'logg
   return app;
 }
 
-function mountOpsRoutes(app: express.Express, deps: Pick<AppDeps, 'readiness' | 'metrics' | 'state' | 'configStatus'>): Array<[string, string]> {
+function mountOpsRoutes(app: express.Express, deps: Pick<AppDeps, 'readiness' | 'metrics' | 'generation' | 'configStatus'>): Array<[string, string]> {
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', (_req, res) => {
     const readiness = deps.readiness.check();
     sendJson(res, readiness.ready ? 200 : 503, readiness);
   });
-  app.get('/config', (_req, res) => sendJson(res, 200, { policy: deps.state().policy, ...deps.configStatus?.() }));
+  app.get('/config', (_req, res) => sendJson(res, 200, { policy: deps.generation().policy, ...deps.configStatus?.() }));
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
