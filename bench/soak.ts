@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { FakeApiServer } from '../test/support/fake-api-server.js';
+import { Prng } from '../support/prng.js';
 import { EXTENDER_MAIN, RESULTS_DIR } from './bench-paths.js';
 import { deploymentNodeOptions } from './deployment-node-options.js';
 import { bounded } from './cli-args.js';
@@ -39,13 +40,11 @@ function argument(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** Deterministic PRNG so that two soaks churn alike. */
-let seed = 42;
-function random(): number {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648;
-}
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+/** Seeded, so that two soaks churn alike. */
+const rng = new Prng(42);
+const random = (): number => rng.next();
+/** Undefined from an empty list (the caller then makes a pod). */
+const pick = <T>(items: readonly T[]): T => items[rng.int(items.length)]!;
 
 /**
  * One window of the soak. The extender figures and the soak figures (this process: load

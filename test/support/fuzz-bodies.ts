@@ -14,6 +14,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, deflateSync } from 'node:zlib';
+import { Prng } from '../../support/prng.js';
 
 export type Verb = 'filter' | 'prioritize' | 'bind' | 'preempt';
 export const VERBS: readonly Verb[] = ['filter', 'prioritize', 'bind', 'preempt'];
@@ -37,50 +38,6 @@ export function loadSeedBodies(fixturesDir: string): SeedBody[] {
     }
   }
   return seeds;
-}
-
-// --- a seeded PRNG (mulberry32) -------------------------------------------------------------------
-
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed | 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  int(maxExclusive: number): number {
-    return Math.floor(this.next() * maxExclusive);
-  }
-
-  between(min: number, max: number): number {
-    return min + this.int(max - min + 1);
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new RangeError('pick from an empty list');
-    return items[this.int(items.length)]!;
-  }
-
-  weighted<T>(choices: ReadonlyArray<readonly [number, T]>): T {
-    const total = choices.reduce((sum, [w]) => sum + w, 0);
-    let r = this.next() * total;
-    for (const [w, value] of choices) {
-      r -= w;
-      if (r < 0) return value;
-    }
-    return choices[choices.length - 1]![1];
-  }
 }
 
 // --- a JSON tree that can hold what JSON.parse cannot give back: raw tokens, duplicate keys ---------
@@ -253,7 +210,7 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const encoder = new TextEncoder();
 
 export class RequestFuzzer {
-  private readonly rng: Rng;
+  private readonly rng: Prng;
   private seq = 0;
   private oversized: Uint8Array | undefined;
   private bomb: Uint8Array | undefined;
@@ -264,14 +221,14 @@ export class RequestFuzzer {
     private readonly options: FuzzerOptions,
   ) {
     if (seeds.length === 0) throw new Error('no seed bodies');
-    this.rng = new Rng(options.seed);
+    this.rng = new Prng(options.seed);
     this.byVerb = new Map(VERBS.map((v) => [v, seeds.filter((s) => s.verb === v)]));
   }
 
   next(): FuzzRequest {
     this.seq += 1;
     const rng = this.rng;
-    const category = rng.weighted<() => Omit<FuzzRequest, 'seq'>>([
+    const category = rng.byWeight<() => Omit<FuzzRequest, 'seq'>>([
       [4, () => this.good()],
       [50, () => this.treeMutation()],
       [14, () => this.byteMutation()],
@@ -312,7 +269,7 @@ export class RequestFuzzer {
     const seed = this.seedBody();
     const tree = toTree(JSON.parse(seed.text));
     const names: string[] = [];
-    const count = this.rng.weighted([
+    const count = this.rng.byWeight([
       [6, 1],
       [3, 2],
       [1, 4],
@@ -333,7 +290,7 @@ export class RequestFuzzer {
     const bytes = encoder.encode(text);
     const rng = this.rng;
     const at = rng.int(bytes.length + 1);
-    const [name, out] = rng.weighted<() => [string, Uint8Array]>([
+    const [name, out] = rng.byWeight<() => [string, Uint8Array]>([
       [3, () => ['truncate', bytes.slice(0, at)]],
       [4, () => ['invalidUtf8', splice(bytes, this.stringPosition(text) ?? at, 0, rng.pick(INVALID_UTF8))]],
       [2, () => ['invalidUtf8Many', scatter(rng, bytes, () => rng.pick(INVALID_UTF8))]],
@@ -351,7 +308,7 @@ export class RequestFuzzer {
 
   private rootReplacement(): Omit<FuzzRequest, 'seq'> {
     const rng = this.rng;
-    const [name, body] = rng.weighted<() => [string, string]>([
+    const [name, body] = rng.byWeight<() => [string, string]>([
       [2, () => ['empty', '']],
       [1, () => ['spaces', '   ']],
       [2, () => ['scalar', rng.pick(['null', 'true', '0', '-0', '1e309', '"filter"', '""', '{}', '[]', '[{}]', '{"":""}'])]],
@@ -452,7 +409,7 @@ export class RequestFuzzer {
   private oddRequest(): Omit<FuzzRequest, 'seq'> {
     const rng = this.rng;
     const seed = this.seedBody();
-    const method = rng.weighted([
+    const method = rng.byWeight([
       [6, 'POST'],
       [3, 'GET'],
       [1, 'PUT'],
@@ -479,7 +436,7 @@ export class RequestFuzzer {
     const rng = this.rng;
     const seed = this.seedBody();
     const text = seed.text;
-    const [name, headers, body] = rng.weighted<() => [string, Record<string, string>, Uint8Array]>([
+    const [name, headers, body] = rng.byWeight<() => [string, Record<string, string>, Uint8Array]>([
       [2, () => ['noContentType', {}, encoder.encode(text)]],
       [2, () => ['contentType', { 'content-type': rng.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'a/b/c;;;', 'application/json; charset=', 'application/json; charset=utf-8; x=y', '*/*', 'application/JSON']) }, encoder.encode(text)]],
       [1, () => ['charsetUtf16', { 'content-type': 'application/json; charset=utf-16' }, rng.chance(0.5) ? utf16le(text) : encoder.encode(text)]],
@@ -501,7 +458,7 @@ export class RequestFuzzer {
     const rng = this.rng;
     const { slots, objects, arrays } = slotsOf(tree);
     const slot = this.chooseSlot(slots);
-    return rng.weighted<() => string>([
+    return rng.byWeight<() => string>([
       [6, () => (slot?.set(this.randomValue(2)), 'replace')],
       [3, () => (slot?.set(new Raw(rng.pick(ODD_NUMBERS))), 'number')],
       [1, () => (slot?.set(new Raw(rng.pick(NOT_JSON))), 'notJson')],
@@ -586,7 +543,7 @@ export class RequestFuzzer {
 
   private randomKey(): string {
     const rng = this.rng;
-    return rng.weighted<() => string>([
+    return rng.byWeight<() => string>([
       [3, () => rng.pick(FIELD_KEYS)],
       [2, () => {
         const key = rng.pick(FIELD_KEYS);
@@ -613,7 +570,7 @@ export class RequestFuzzer {
 
   randomValue(depth: number): Tree {
     const rng = this.rng;
-    return rng.weighted<() => Tree>([
+    return rng.byWeight<() => Tree>([
       [2, () => null],
       [1, () => rng.chance(0.5)],
       [2, () => rng.pick([0, 1, -1, 0.5, 10, 11, 2 ** 31, 2 ** 53, -(2 ** 53), 1e300])],
@@ -665,13 +622,13 @@ function splice(bytes: Uint8Array, at: number, remove: number, insert: Uint8Arra
   return concat(concat(bytes.slice(0, at), insert), bytes.slice(Math.min(bytes.length, at + remove)));
 }
 
-function scatter(rng: Rng, bytes: Uint8Array, piece: () => Uint8Array): Uint8Array {
+function scatter(rng: Prng, bytes: Uint8Array, piece: () => Uint8Array): Uint8Array {
   let out = bytes;
   for (let i = rng.between(2, 20); i > 0; i -= 1) out = splice(out, rng.int(out.length + 1), 0, piece());
   return out;
 }
 
-function flip(rng: Rng, bytes: Uint8Array): Uint8Array {
+function flip(rng: Prng, bytes: Uint8Array): Uint8Array {
   const out = bytes.slice();
   for (let i = rng.between(1, 6); i > 0 && out.length > 0; i -= 1) out[rng.int(out.length)] = rng.int(256);
   return out;
