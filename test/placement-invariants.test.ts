@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { Prng } from '../support/prng.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import { EMPTY_PROFILE } from '../src/sysctl-index/profile-intern.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
 import { passingNodes, score } from './support/evaluate.js';
 import { ALLOW_ALL_UNSAFE, DB, DB_SMALL, VMS, WEB, namespace, node, pod, type PodOptions } from './support/objects.js';
-
-/** Deterministic PRNG (mulberry32) so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROFILES: PodOptions[] = [
   {},
@@ -40,7 +30,8 @@ interface Placed {
 
 /** Places pods one by one on the best-scoring passing node, as kube-scheduler would, with departures. */
 function simulate(seed: number, arrivals: number) {
-  const rnd = random(seed);
+  const rng = new Prng(seed); // seeded, so that a failure replays
+  const rnd = () => rng.next();
   const index = new ClusterIndex(DEFAULT_POLICY);
   NAMESPACES.forEach((ns) => index.upsertNamespace(ns));
   const nodes = [
