@@ -5,7 +5,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiException, CoreV1Api, type V1Pod, type V1PodList } from '@kubernetes/client-node';
 import { ClusterWatch } from '../src/cluster/cluster-watch.js';
-import { Reflector } from '../src/watch/reflector.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';
@@ -206,89 +205,8 @@ describe('chunked lists through CoreV1Api', () => {
   });
 });
 
-describe("the extender's reflectors list in pages", () => {
-  it('a reflector lists 2,500 pods in 5 pages of 500 while the cluster changes, and ends with every pod', async () => {
-    const atStart = new Set(serverPods().keys());
-    const held = new Map<string, string | undefined>();
-    let reconciled: string[] = [];
-    let pages = 0;
-    const heldBeforePage: number[] = [];
-    const reflector = new Reflector<V1Pod>({
-      kubeConfig: kubeConfigFor(server.url),
-      path: '/api/v1/pods',
-      list: async ({ limit, continueToken }) => {
-        heldBeforePage.push(held.size);
-        const page = await api.listPodForAllNamespaces({ limit, _continue: continueToken });
-        pages++;
-        // Between pages: delete a pod already listed and one not yet, update one, add one.
-        if (page.metadata?._continue) {
-          server.remove('pods', ...splitKey(keyOf(page.items[0]!)));
-          server.remove('pods', ...splitKey(keyOf(podNumber(PODS - 2 - pages * 3)))); // in ns-c: the last page
-          const [ns, name] = splitKey(keyOf(page.items[1]!));
-          server.update('pods', { ...server.get('pods', ns, name)!, metadata: { namespace: ns, name, labels: { tier: 'changed' } } });
-          server.create('pods', podNumber(PODS + pages));
-        }
-        return page;
-      },
-      handlers: {
-        upsert: (p) => held.set(keyOf(p), p.metadata?.resourceVersion),
-        remove: (p) => held.delete(keyOf(p)),
-        reconcile: (listed) => {
-          reconciled = [...listed];
-          for (const key of held.keys()) if (!listed.has(key)) held.delete(key);
-        },
-      },
-      delay: async () => undefined,
-    });
-    stops.push(() => reflector.stop());
-    reflector.start();
-
-    await waitFor(() => reflector.synced, 'initial list');
-    expect(pages).toBe(5);
-    // Each page was applied before the next was asked for: the list is never held whole.
-    expect(heldBeforePage).toEqual([0, 500, 1000, 1500, 2000]);
-    // The relist saw one consistent state: every pod of the start, none created meanwhile.
-    expect(new Set(reconciled)).toEqual(atStart);
-    expect(reconciled).toHaveLength(PODS);
-    // The watch from the list's resourceVersion brings the changes made while paging.
-    await waitFor(() => sameEntries(held, serverPods()), 'reflector caught up');
-    expect(held.size).toBe(PODS - 2 * 4 + 4);
-  });
-
-  it('a reflector whose continue token expires mid-list relists and still ends with every pod', async () => {
-    const held = new Set<string>();
-    let pages = 0; // answered ones
-    const reflector = new Reflector<V1Pod>({
-      kubeConfig: kubeConfigFor(server.url),
-      path: '/api/v1/pods',
-      list: async ({ limit, continueToken }) => {
-        const page = await api.listPodForAllNamespaces({ limit, _continue: continueToken });
-        if (++pages === 2) {
-          server.create('pods', podNumber(PODS));
-          server.compactHistory(); // as etcd's compaction would, between two pages
-        }
-        return page;
-      },
-      handlers: {
-        upsert: (p) => held.add(keyOf(p)),
-        remove: (p) => held.delete(keyOf(p)),
-        reconcile: (listed) => {
-          for (const key of held) if (!listed.has(key)) held.delete(key);
-        },
-      },
-      delay: async () => undefined,
-    });
-    stops.push(() => reflector.stop());
-    reflector.start();
-
-    await waitFor(() => reflector.synced, 'initial list');
-    expect(reflector.lastError).toMatch(/410/);
-    // Two pages, the expired third, then a whole relist of 2,501 pods.
-    expect(server.listRequests('pods')).toBe(2 + 1 + 6);
-    expect(pages).toBe(2 + 6);
-    expect(held).toEqual(new Set(serverPods().keys()));
-  });
-
+// How the reflector pages is tested against a scripted list in reflector.test.ts.
+describe("the extender's watch lists in pages", () => {
   it("ClusterWatch feeds the extender's index every pod while writes race the paged list", async () => {
     const index = new ClusterIndex(DEFAULT_POLICY);
     const watch = new ClusterWatch({ kubeConfig: kubeConfigFor(server.url), index: () => index, staleAfterMs: 60_000, delay: async () => undefined });
@@ -318,10 +236,6 @@ describe("the extender's reflectors list in pages", () => {
 function splitKey(key: string): [string, string] {
   const [ns = '', name = ''] = key.split('/');
   return [ns, name];
-}
-
-function sameEntries(a: ReadonlyMap<string, string | undefined>, b: ReadonlyMap<string, string>): boolean {
-  return a.size === b.size && [...b].every(([key, rv]) => a.get(key) === rv);
 }
 
 function sameKeys(keys: readonly string[], expected: ReadonlyMap<string, unknown>): boolean {

@@ -7,6 +7,7 @@ import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../sysctl-
 import type { DelayFn } from '../watch/backoff.js';
 import { FailureLog } from './failure-log.js';
 import { Reflector, type ListPage, type ReflectorHandle, type ReflectorHandlers } from '../watch/reflector.js';
+import { clientNodeWatch, type ResourceWatch } from '../watch/resource-watch.js';
 
 export interface ClusterWatchOptions {
   readonly kubeConfig: KubeConfig;
@@ -17,6 +18,8 @@ export interface ClusterWatchOptions {
   /** Where failing lists and reconnects are reported (rate-limited per kind; see FailureLog). */
   readonly logger?: Logger;
   readonly delay?: DelayFn;
+  /** Opens the watch streams; defaults to client-node's Watch over `kubeConfig`. */
+  readonly watch?: ResourceWatch;
   readonly now?: () => number;
   readonly watchTimeoutSeconds?: number;
 }
@@ -39,6 +42,7 @@ export class ClusterWatch implements Readiness {
     const metrics = watchMetrics(options.registry, () => this.reflectors, this.now);
     const index = options.index;
     const failureLog = new FailureLog(options.logger, this.now);
+    const watch = options.watch ?? clientNodeWatch(options.kubeConfig);
     const reflector = <T extends KubeNamespace | KubeNode | KubePod | KubeDaemonSet>(
       kind: Kind,
       path: string,
@@ -46,7 +50,7 @@ export class ClusterWatch implements Readiness {
       handlers: ReflectorHandlers<T>,
     ): ReflectorHandle =>
       new Reflector<T>({
-        kubeConfig: options.kubeConfig,
+        watch,
         path,
         list: list as (page: { limit: number; continueToken?: string }) => Promise<ListPage<T>>,
         handlers,

@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { DelayFn } from '../watch/backoff.js';
 import { Reflector, type ListPage } from '../watch/reflector.js';
+import { clientNodeWatch } from '../watch/resource-watch.js';
 import type { PolicyOffer } from './policy-reloader.js';
 
 /** The ConfigMap data key holding the policy (JSON or YAML). */
@@ -35,7 +36,7 @@ export class PolicyConfigMapWatcher {
     };
     const gone: PolicyOffer = { missing: `ConfigMap ${namespace}/${name} not found` };
     this.reflector = new Reflector<ConfigMapLike>({
-      kubeConfig,
+      watch: clientNodeWatch(kubeConfig),
       path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
       query: { fieldSelector },
       list: (page) =>

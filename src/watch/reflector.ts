@@ -1,6 +1,5 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-import { Watch } from '@kubernetes/client-node';
 import { backoffDelay, realDelay, type DelayFn } from './backoff.js';
+import type { ResourceWatch, WatchStream } from './resource-watch.js';
 
 /** A Kubernetes object as lists and watch events deliver it; only metadata is read here. */
 export interface Listed {
@@ -33,7 +32,8 @@ export interface ReflectorEvents {
 }
 
 export interface ReflectorOptions<T> {
-  readonly kubeConfig: KubeConfig;
+  /** Opens the watch streams; clientNodeWatch(kubeConfig) in production. */
+  readonly watch: ResourceWatch;
   /** The watch path, e.g. `/api/v1/pods`. */
   readonly path: string;
   /** Extra watch parameters, e.g. a fieldSelector. */
@@ -89,7 +89,7 @@ export interface ReflectorHandle {
 export class Reflector<T extends Listed> implements ReflectorHandle {
   private resourceVersion: string | undefined;
   private readonly stopping = new AbortController();
-  private currentWatch: AbortController | undefined;
+  private currentWatch: WatchStream | undefined;
   private running: Promise<void> | undefined;
   private failures = 0;
   /** Failed attempts since the last successful list or watch, for logs (backoff keeps its own). */
@@ -228,8 +228,9 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
       // must not wait for a slow API server to send them.
       const onStop = () => done(null);
       this.stopping.signal.addEventListener('abort', onStop, { once: true });
-      const handle = (type: string, obj: T & { code?: number; message?: string }) => {
+      const handle = (type: string, event: unknown) => {
         if (finished) return;
+        const obj = event as T & { code?: number; message?: string };
         this.eventsThisWatch += 1;
         this.lastEventAt = this.now();
         this.markHealthy();
@@ -269,7 +270,7 @@ export class Reflector<T extends Listed> implements ReflectorHandle {
         else if (err && !this.stopping.signal.aborted) reject(err instanceof Error ? err : new Error(String(err)));
         else resolve('ended');
       };
-      new Watch(this.options.kubeConfig)
+      this.options.watch
         .watch(this.options.path, { ...this.options.query, resourceVersion: fromVersion, allowWatchBookmarks: true, timeoutSeconds }, handle, done)
         .then((controller) => {
           this.currentWatch = controller;
