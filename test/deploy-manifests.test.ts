@@ -727,7 +727,7 @@ describe('the Deployment', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'policy-')), key);
     writeFileSync(file, text);
     const policy = loadPolicyFile(file);
-    expect(policy.policy).toBe('strict');
+    expect(policy.ruleMode).toBe('strict');
     // The loader has teeth: an unknown knob is refused.
     writeFileSync(file, `${text}\nbogusKnob: 1\n`);
     expect(() => loadPolicyFile(file)).toThrow(PolicyError);

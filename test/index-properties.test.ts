@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy, type Policy } from '../src/config/policy.js';
 import { filterContextFor } from '../src/filter/filter-context.js';
-import { filterNode } from '../src/filter/filter-node.js';
+import { filterNode, type RuleMode } from '../src/filter/filter-node.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import type { KubeNamespace, KubeNode, KubePod } from '../src/sysctl-index/kube-objects.js';
 import { CONFLICTING_PROFILE, type ProfileId } from '../src/sysctl-index/profile-intern.js';
@@ -171,7 +171,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 const scenarioArb = fc.record({
-  policy: fc.constantFrom<Policy['policy']>('strict', 'compatible'),
+  policy: fc.constantFrom<RuleMode>('strict', 'compatible'),
   namespaces: fc.array(fc.option(teamArb, { nil: null }), { minLength: NAMESPACE_NAMES.length, maxLength: NAMESPACE_NAMES.length }),
   nodes: fc.array(fc.option(nodeSpecArb, { nil: null, freq: 5 }), { minLength: NODE_NAMES.length, maxLength: NODE_NAMES.length }),
   ops: fc.array(opArb, { minLength: 5, maxLength: 45, size: 'max' }),
@@ -345,7 +345,7 @@ function conflicts(a: Values, b: Values): string | undefined {
 }
 
 /** Checks a placement the filter allowed, before it is applied: rules 1 and 3 and the allow-list. */
-function checkBeforePlacing(model: Model, policy: Policy['policy'], record: PodRecord, nodeName: string): void {
+function checkBeforePlacing(model: Model, policy: RuleMode, record: PodRecord, nodeName: string): void {
   const ns = record.object.metadata!.namespace!;
   const where = `${ns}/${record.object.metadata!.name} on ${nodeName}`;
   const nodeEntry = model.nodes.get(nodeName);
@@ -389,7 +389,7 @@ function checkBeforePlacing(model: Model, policy: Policy['policy'], record: PodR
 }
 
 /** After placing: rule 2 over the node's occupants, unless a relabel since changed the ground. */
-function checkAfterPlacing(model: Model, index: ClusterIndex, policy: Policy['policy'], nodeName: string): void {
+function checkAfterPlacing(model: Model, index: ClusterIndex, policy: RuleMode, nodeName: string): void {
   const occupants = model.occupants(nodeName);
   const current = JSON.stringify(model.declaredOf(nodeName));
   // A relabel after earlier placements can legitimately break the invariants (no eviction): skip those nodes.

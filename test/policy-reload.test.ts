@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, needsReindex, parsePolicy, type Policy } from '../src/config/policy.js';
+import { DEFAULT_POLICY, needsReindex, parsePolicy, policyDocument, type Policy } from '../src/config/policy.js';
 import { PolicyConfigMapWatcher } from '../src/config/policy-configmap-watcher.js';
 import { PolicyFileWatcher } from '../src/config/policy-file-watcher.js';
 import { PolicyReloader } from '../src/config/policy-reloader.js';
@@ -31,7 +31,7 @@ describe('PolicyReloader', () => {
   it('applies a valid document whole', async () => {
     const { reloader, current, registry } = reloaderFor();
     await reloader.offer({ text: 'policy: compatible\nweights: {ownTeam: 9}\n' });
-    expect(current()).toMatchObject({ policy: 'compatible', weights: { ownTeam: 9, profileReuse: 6 } });
+    expect(current()).toMatchObject({ ruleMode: 'compatible', weights: { ownTeam: 9, profileReuse: 6 } });
     expect(reloader.status.rejected).toBeUndefined();
     expect(await registry.metrics()).toMatch(/sysctl_extender_policy_reloads_total\{result="applied"\} 1/);
   });
@@ -48,7 +48,7 @@ describe('PolicyReloader', () => {
     const { reloader, current, registry } = reloaderFor();
     await reloader.offer({ text: 'policy: compatible' });
     await reloader.offer({ text });
-    expect(current()).toMatchObject({ policy: 'compatible', weights: { profileReuse: 6 } });
+    expect(current()).toMatchObject({ ruleMode: 'compatible', weights: { profileReuse: 6 } });
     expect(reloader.status.rejected?.reason).toMatch(reason);
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/sysctl_extender_policy_reloads_total\{result="rejected"\} 1/);
@@ -81,9 +81,18 @@ describe('PolicyReloader', () => {
     await reloader.offer({ text: 'policy: compatible' });
     await reloader.offer({ missing: 'ConfigMap ns/x not found' });
     await reloader.offer({ missing: 'ConfigMap ns/x not found' });
-    expect(current().policy).toBe('compatible');
+    expect(current().ruleMode).toBe('compatible');
     expect(reloader.status.rejected?.reason).toBe('ConfigMap ns/x not found; keeping the policy in force');
     expect(await registry.metrics()).toMatch(/sysctl_extender_policy_reloads_total\{result="rejected"\} 1/);
+  });
+
+  it('reads the rule mode from the file key policy, and shows the policy in the file format, schema order', () => {
+    const parsed = parsePolicy({ weights: { ownTeam: 1 }, policy: 'compatible' });
+    expect(parsed.ruleMode).toBe('compatible');
+    expect(JSON.stringify(policyDocument(parsed))).toBe(
+      '{"policy":"compatible","weights":{"profileReuse":6,"ownTeam":1},"keys":{"teamLabel":"sysctl-extender.io/team","sysctlsAnnotation":"sysctl-extender.io/sysctls","allowedUnsafeSysctlsAnnotation":"sysctl-extender.io/allowed-unsafe-sysctls"},"extraSafeSysctls":[],"trustUndeclaredAllowList":false,"assumedPlacementTtlSeconds":30,"staleAfterSeconds":60,"bodyLimitBytes":104857600}',
+    );
+    expect(parsePolicy(policyDocument(parsed))).toEqual(parsed);
   });
 
   it('knows which changes need the index rebuilt', () => {
@@ -120,10 +129,10 @@ describe('PolicyFileWatcher', () => {
     watcher = new PolicyFileWatcher(join(dir, 'policy.yaml'), (o) => reloader.offer(o), 50);
     watcher.start();
     version(2, 'policy: compatible');
-    await waitFor(() => current().policy === 'compatible', 'the swapped file applied', 2000);
+    await waitFor(() => current().ruleMode === 'compatible', 'the swapped file applied', 2000);
     version(3, 'policy: [broken');
     await waitFor(() => reloader.status.rejected !== undefined, 'the broken file refused', 2000);
-    expect(current().policy).toBe('compatible');
+    expect(current().ruleMode).toBe('compatible');
   });
 
   it('reports a removed file and keeps the policy', async () => {
@@ -134,7 +143,7 @@ describe('PolicyFileWatcher', () => {
     await watcher.poll();
     rmSync(file);
     await watcher.poll();
-    expect(current().policy).toBe('compatible');
+    expect(current().ruleMode).toBe('compatible');
     expect(reloader.status.rejected?.reason).toMatch(/cannot read policy file .*policy\.yaml: ENOENT; keeping the policy in force/);
   });
 });
@@ -162,7 +171,7 @@ describe('PolicyConfigMapWatcher', () => {
     const { reloader, current } = reloaderFor();
     watcher = new PolicyConfigMapWatcher(kubeConfigFor(api.url), 'kube-system', 'policy', (o) => reloader.offer(o), async () => {});
     watcher.start();
-    await waitFor(() => watcher!.synced && current().policy === 'compatible', 'first policy');
+    await waitFor(() => watcher!.synced && current().ruleMode === 'compatible', 'first policy');
 
     api.update('configmaps', configMap('policy: compatible\nweights: {ownTeam: 7}'));
     await waitFor(() => current().weights.ownTeam === 7, 'updated policy');
@@ -176,6 +185,6 @@ describe('PolicyConfigMapWatcher', () => {
     await waitFor(() => /has no key policy\.yaml/.test(reloader.status.rejected?.reason ?? ''), 'missing key reported');
     api.remove('configmaps', 'kube-system', 'policy');
     await waitFor(() => /ConfigMap kube-system\/policy not found/.test(reloader.status.rejected?.reason ?? ''), 'deletion reported');
-    expect(current()).toMatchObject({ policy: 'compatible', weights: { ownTeam: 7 } });
+    expect(current()).toMatchObject({ ruleMode: 'compatible', weights: { ownTeam: 7 } });
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { PolicyError, parsePolicyText, type Policy } from './policy.js';
+import { PolicyError, parsePolicyText, policyDocument, type Policy } from './policy.js';
 
 export interface PolicyStatus {
   /** Where the policy comes from: `defaults`, `file PATH`, `configmap NS/NAME`. */
@@ -94,7 +94,7 @@ export class PolicyReloader {
     this.state = { source: this.state.source, appliedAt: this.now() };
     this.reloads?.inc({ result: 'applied' });
     this.rejectedGauge?.set(0);
-    this.options.logger.info({ source: this.state.source, policy: next }, 'policy applied');
+    this.options.logger.info({ source: this.state.source, policy: policyDocument(next) }, 'policy applied');
   }
 
   private reject(reason: string): void {

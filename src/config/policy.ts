@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import type { RuleMode } from '../filter/filter-node.js';
 import schema from './policy.schema.json' with { type: 'json' };
 
-/** The operator-tunable policy; its one schema is `policy.schema.json` beside this file. */
+/**
+ * The operator-tunable policy; its one schema is `policy.schema.json` beside this file. The
+ * file names the rule mode `policy`; here it is `ruleMode` (policyDocument maps it back).
+ */
 export interface Policy {
-  readonly policy: 'strict' | 'compatible';
+  readonly ruleMode: RuleMode;
   readonly weights: Readonly<{ profileReuse: number; ownTeam: number }>;
   readonly keys: PolicyKeys;
   readonly extraSafeSysctls: readonly string[];
@@ -29,7 +33,7 @@ export interface PolicyKeys {
 }
 
 export const DEFAULT_POLICY: Policy = deepFreeze({
-  policy: 'strict',
+  ruleMode: 'strict',
   weights: { profileReuse: 6, ownTeam: 4 },
   keys: {
     teamLabel: 'sysctl-extender.io/team',
@@ -54,13 +58,23 @@ export function parsePolicy(document: unknown): Policy {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
     throw new PolicyError(`invalid policy: ${problems.join('; ')}`);
   }
-  const input = document as Partial<{ [K in keyof Policy]: Partial<Policy[K]> }>;
+  const { policy: ruleMode, ...input } = document as PolicyDocument;
   return deepFreeze({
     ...DEFAULT_POLICY,
     ...input,
+    ruleMode: ruleMode ?? DEFAULT_POLICY.ruleMode,
     weights: { ...DEFAULT_POLICY.weights, ...input.weights },
     keys: { ...DEFAULT_POLICY.keys, ...input.keys },
   } as Policy);
+}
+
+/** A policy as the operator writes it (the schema's shape): every field optional, the rule mode under `policy`. */
+type PolicyDocument = Partial<{ [K in Exclude<keyof Policy, 'ruleMode'>]: Partial<Policy[K]> }> & { policy?: RuleMode };
+
+/** The policy in the operator's format, fields in the schema's order: what GET /config and the logs show. */
+export function policyDocument(policy: Policy): object {
+  const { ruleMode, ...rest } = policy;
+  return { policy: ruleMode, ...rest };
 }
 
 /** Reads a policy file, JSON or YAML (a mounted ConfigMap key holds either). */

@@ -1,6 +1,5 @@
-import type { Policy } from '../config/policy.js';
 import { filterContextFor, type RuleInputs } from '../filter/filter-context.js';
-import { filterNode } from '../filter/filter-node.js';
+import { filterNode, type RuleMode } from '../filter/filter-node.js';
 import { scoreNode, type ScoreTerms } from '../prioritize/score-node.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubePod } from '../sysctl-index/kube-objects.js';
@@ -28,7 +27,8 @@ export interface Explanation {
   readonly pod: string;
   readonly team: string | null;
   readonly profile: Record<string, string>;
-  readonly policy: Policy['policy'];
+  /** The rule mode, under the policy file's own name for it. */
+  readonly policy: RuleMode;
   /** Whether nodes without an allow-list annotation are trusted to admit every unsafe sysctl. */
   readonly trustUndeclaredAllowList: boolean;
   readonly nodes: NodeExplanation[];
@@ -70,7 +70,7 @@ export function explainPod(pod: KubePod, generation: RuleInputs, nodeNames?: rea
     pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`,
     team: requirements.team ?? null,
     profile: Object.fromEntries([...requirements.unsafe, ...requirements.nodeLevel].map((e) => [e.name, e.value])),
-    policy: policy.policy,
+    policy: policy.ruleMode,
     trustUndeclaredAllowList: index.trustUndeclaredAllowList,
     nodes,
   };

@@ -22,5 +22,5 @@ export function filterContextForIndexed(pod: PodProjection, generation: RuleInpu
 }
 
 function contextOf(requirements: PodRequirements, generation: RuleInputs): FilterContext {
-  return new FilterContext(requirements, generation.policy.policy, generation.index.profiles);
+  return new FilterContext(requirements, generation.policy.ruleMode, generation.index.profiles);
 }

@@ -1,10 +1,12 @@
-import type { Policy } from '../config/policy.js';
 import type { AllowList } from '../sysctl-index/allow-list.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { NodeProjection } from '../sysctl-index/node-projection.js';
 import { CONFLICTING_PROFILE, type ProfileTable } from '../sysctl-index/profile-intern.js';
 import type { PodRequirements } from './pod-requirements.js';
 import { REJECT, type Rejection } from './reasons.js';
+
+/** Which rule a node's profile is judged by (SPEC section 3): equal profiles, or compatible ones. */
+export type RuleMode = 'strict' | 'compatible';
 
 /**
  * Per-request memo for work that depends on the pod and a node property shared by many nodes
@@ -16,7 +18,7 @@ export class FilterContext {
 
   constructor(
     readonly pod: PodRequirements,
-    readonly policy: Policy['policy'],
+    readonly ruleMode: RuleMode,
     readonly profiles: ProfileTable,
   ) {}
 
@@ -55,7 +57,7 @@ export function filterNode(ctx: FilterContext, node: NodeView): Rejection | unde
     const refused = admissionRule(ctx, projection);
     if (refused) return refused;
   }
-  if (ctx.policy === 'compatible') return ctx.compatibleVerdict(projection.declaredId, node.profileId);
+  if (ctx.ruleMode === 'compatible') return ctx.compatibleVerdict(projection.declaredId, node.profileId);
   return strictRule(pod, projection.declaredId, node);
 }
 

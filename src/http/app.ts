@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { bindErrorText, type Binder } from '../cluster/binder.js';
+import { policyDocument } from '../config/policy.js';
 import { explainPod } from '../explain/explain-pod.js';
 import { decodeBindingArgs, decodeExplainArgs, decodePreemptionArgs } from './decode.js';
 import { WrittenJson } from './json-writer.js';
@@ -118,7 +119,7 @@ function mountOpsRoutes(app: express.Express, deps: Pick<AppDeps, 'readiness' | 
     const readiness = deps.readiness.check();
     sendJson(res, readiness.ready ? 200 : 503, readiness);
   });
-  app.get('/config', (_req, res) => sendJson(res, 200, { policy: deps.generation().policy, ...deps.configStatus?.() }));
+  app.get('/config', (_req, res) => sendJson(res, 200, { policy: policyDocument(deps.generation().policy), ...deps.configStatus?.() }));
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });

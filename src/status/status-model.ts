@@ -101,7 +101,7 @@ export function buildStatus(sources: StatusSources, query: StatusQuery): StatusM
     readiness: { ready: readiness.ready, reason: readiness.ready ? null : readiness.reason },
     index: { nodes: stats.nodes, pods: stats.pods, namespaces: stats.namespaces, profiles: stats.profiles },
     policy: {
-      mode: policy.policy,
+      mode: policy.ruleMode,
       source: typeof config.source === 'string' ? config.source : null,
       // When, not why: the refused document's text may quote anything.
       reloadRefused: config.rejected && typeof config.rejected.at === 'string' ? config.rejected.at : null,
