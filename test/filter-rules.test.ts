@@ -23,7 +23,8 @@ const teams = [namespace('team-a', 'a'), namespace('team-b', 'b'), namespace('no
 const VM = 'vm.max_map_count=262144';
 const compatible = policyOf({ policy: 'compatible' });
 
-const strictCases: Case[] = [
+/** The strict rule mode unless a case names its policy. */
+const cases: Case[] = [
   // --- pods whose profile is empty stay on untuned nodes
   { name: 'a pod without sysctls runs on an idle untuned node', cluster: [node('n', OPEN)], pod: pod('team-a', 'p'), node: 'n', want: 'pass' },
   {
@@ -200,9 +201,7 @@ const strictCases: Case[] = [
   { name: 'a node whose allow-list cannot be parsed takes no pods', cluster: [node('n', { allowed: 'Kernel.SHM*' })], pod: pod('team-a', 'p'), node: 'n', want: 'allow_list_invalid' },
   { name: 'a node the index has never seen fails with its own reason', cluster: [], pod: pod('team-a', 'p'), node: 'n', want: 'unknown_node' },
   { name: 'a node known only through its pods is not placed on', cluster: [pod('team-a', 'web', { node: 'n' })], pod: pod('team-a', 'p'), node: 'n', want: 'unknown_node' },
-];
-
-const compatibleCases: Case[] = [
+  // --- the compatible rule mode: compatible values share a node, node-level values are declared
   { name: 'compatible: a plain pod runs on a tuned node', cluster: [node('n', { ...OPEN, sysctls: VM })], pod: pod('team-a', 'p'), node: 'n', want: 'pass', policy: compatible },
   {
     name: 'compatible: a pod joins a node whose pods set other, non-conflicting values',
@@ -235,7 +234,7 @@ const compatibleCases: Case[] = [
 ];
 
 describe('placement rules (SPEC section 3)', () => {
-  it.each([...strictCases, ...compatibleCases])('$name', ({ cluster, pod: p, node: n, want, policy }) => {
+  it.each(cases)('$name', ({ cluster, pod: p, node: n, want, policy }) => {
     const index = indexOf([...teams, ...cluster], policy);
     expect(verdict(index, p, n)?.code ?? 'pass').toBe(want);
   });
