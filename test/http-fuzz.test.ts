@@ -6,7 +6,7 @@
  * built-in prototypes must be untouched and memory must not have grown without bound.
  *
  * Deterministic: FUZZ_SEED (default below) fixes the sequence, FUZZ_TEST_REQUESTS its length.
- * The long run is bench/fuzz.ts. Faults it found are kept at the end as regression tests.
+ * The long run is tools/fuzz.ts (npm run fuzz). Faults it found are kept at the end as regression tests.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -11,11 +11,12 @@ import { describe, expect, it } from 'vitest';
  */
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), '..');
-const SCANNED = ['src', 'test', 'bench', '.ci'];
+const SCANNED = ['src', 'test', 'bench', 'tools', 'support', '.ci'];
 const SKIPPED_DIRS = new Set(['node_modules', '.build', 'results', 'e2e']);
 /** Compiled code runs from another folder than its source: `..` counts from there. */
 const RUNS_FROM: Array<[string, (dir: string) => string]> = [
   ['bench', (dir) => join(ROOT, 'bench', '.build', relative(ROOT, dir))],
+  ['tools', (dir) => join(ROOT, 'tools', '.build', relative(ROOT, dir))],
   ['src', (dir) => join(ROOT, 'dist', relative(join(ROOT, 'src'), dir))],
 ];
 
@@ -82,9 +83,11 @@ describe('the repository is self-contained', () => {
     expect(parentSteps(`join(here, '..', '..', '..', 'shared')`)).toEqual([3]);
     expect(escapesRepository(fake, 3)).toBe(true);
     expect(escapesRepository(fake, 2)).toBe(false);
-    // bench/fuzz.ts runs from bench/.build/bench: three steps up is the repository.
-    expect(escapesRepository(join(ROOT, 'bench', 'fuzz.ts'), 3)).toBe(false);
-    expect(escapesRepository(join(ROOT, 'bench', 'fuzz.ts'), 4)).toBe(true);
+    // bench/run.ts runs from bench/.build/bench, tools/fuzz.ts from tools/.build/tools: three steps up is the repository.
+    expect(escapesRepository(join(ROOT, 'bench', 'run.ts'), 3)).toBe(false);
+    expect(escapesRepository(join(ROOT, 'bench', 'run.ts'), 4)).toBe(true);
+    expect(escapesRepository(join(ROOT, 'tools', 'fuzz.ts'), 3)).toBe(false);
+    expect(escapesRepository(join(ROOT, 'tools', 'fuzz.ts'), 4)).toBe(true);
     for (const line of ["readFileSync('../shared/fixtures/x.json')", "join(dir, '..', 'shared', 'fixtures')", "const dir = '/work/shared/fixtures';"]) {
       expect(OUTSIDE.some(({ pattern }) => pattern.test(line)), line).toBe(true);
     }

@@ -1,6 +1,6 @@
 /**
  * Generator and mutator of extender requests for fuzzing, shared by test/http-fuzz.test.ts (a
- * few thousand requests against an in-process server) and bench/fuzz.ts (100,000+ against a
+ * few thousand requests against an in-process server) and tools/fuzz.ts (100,000+ against a
  * child process). It starts from the real kube-scheduler bodies (test/fixtures/kube-scheduler)
  * and breaks them: wrong types at random paths, missing, extra and duplicate keys, prototype
  * keys, key case variants, odd numbers, huge strings and arrays (within and beyond the body
@@ -9,7 +9,7 @@
  * check run before and after a campaign.
  *
  * Deterministic: one seed gives one sequence of requests. Imports nothing from vitest or src,
- * so that the bench build can use it as is.
+ * so that the tools build can use it as is.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@
  * doubles, or memory that keeps growing.
  *
  *   npm run soak                      # 10 minutes
- *   npm run soak -- --duration 60     # seconds
+ *   npm run soak -- --duration 60     # seconds (SOAK_SECONDS too); the result goes to tools/results/soak.json
  *
  * Traffic goes to 127.0.0.1 only; every loop is bounded by the duration.
  */
@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { FakeApiServer } from '../test/support/fake-api-server.js';
 import { Prng } from '../support/prng.js';
-import { EXTENDER_MAIN, RESULTS_DIR } from './bench-paths.js';
-import { deploymentNodeOptions } from './deployment-node-options.js';
-import { bounded } from './cli-args.js';
-import { procCpuTicks } from './proc-status.js';
+import { bounded } from '../bench/cli-args.js';
+import { deploymentNodeOptions } from '../bench/deployment-node-options.js';
+import { procCpuTicks } from '../bench/proc-status.js';
+import { EXTENDER_MAIN, RESULTS_DIR } from './paths.js';
 const DURATION_S = bounded(argument('--duration') ?? process.env.SOAK_SECONDS ?? '600', 10, 24 * 3600);
 const WINDOW_S = Math.max(5, Math.min(60, DURATION_S / 10));
 const NODES = 200;

@@ -2,16 +2,14 @@
  * The long fuzzing run of the extender's HTTP verbs (SPEC section 6: bad input gets a 4xx with a
  * clear message, never a crash or a hang).
  *
- *   npx tsc -p bench/tsconfig.json && node bench/.build/bench/fuzz.js
- *   FUZZ_REQUESTS=1000000 FUZZ_SEED=7 node bench/.build/bench/fuzz.js
- *   node bench/.build/bench/fuzz.js --requests 20000 --concurrency 4 --body-limit 1048576
+ *   npm run fuzz                                    # 100,000 requests
+ *   npm run fuzz -- --requests 20000 --concurrency 4 --body-limit 1048576
+ *   FUZZ_REQUESTS=1000000 FUZZ_SEED=7 node tools/.build/tools/fuzz.js   # once built (tsc -p tools/tsconfig.json)
  *
- * (as an npm script: "fuzz": "tsc -p bench/tsconfig.json && node bench/.build/bench/fuzz.js")
- *
- * It starts the real server in a child process (`bench/.build/src/main.js --snapshot
+ * It starts the real server in a child process (`tools/.build/src/main.js --snapshot
  * <fixtures>/cluster.json --port 0 --host 127.0.0.1`, so a crash shows as the child exiting),
  * then sends random and mutated versions of the real kube-scheduler bodies
- * (test/support/fuzz-bodies.ts, shared with test/http-fuzz.test.ts) to 127.0.0.1 only, with
+ * (support/fuzz-bodies.ts, shared with test/http-fuzz.test.ts) to 127.0.0.1 only, with
  * `concurrency` requests in flight. Per request: never a 5xx, an answer within the timeout, a
  * JSON body (`{"Error": "..."}` for a 4xx), the right shape for a 200. After the run: the child
  * is alive, answers the real filter bodies as before, its built-in prototypes are unchanged and
@@ -31,19 +29,18 @@
  *   --heap-bound-mb M   FUZZ_HEAP_BOUND_MB allowed growth of JS heap used + external after the warm-up (64)
  *   --allow-known       FUZZ_ALLOW_KNOWN=1 known issues (see knownIssue) do not fail the run
  *   --fixtures DIR      FUZZ_FIXTURES      the bodies to start from (default test/fixtures/kube-scheduler)
- *   --server FILE       FUZZ_SERVER        the server entry point (default bench/.build/src/main.js)
+ *   --server FILE       FUZZ_SERVER        the server entry point (default tools/.build/src/main.js)
  *
  * Exit status: 0 all good; 1 a 5xx, crash, hang, connection failure, invariant violation,
  * memory growth, pollution or wrong final answer; 2 bad usage or the server did not start;
  * 3 the time bound ended the run before all requests were sent. Failing requests are saved,
- * body and all, under bench/results/tmp/fuzz/ with a summary in fuzz-latest.json.
+ * body and all, under tools/results/tmp/fuzz/ with a summary in fuzz-latest.json.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   POLLUTION_SENTINELS,
@@ -57,9 +54,9 @@ import {
   type FuzzOutcome,
   type FuzzRequest,
 } from '../test/support/fuzz-bodies.js';
+import { EXTENDER_MAIN, FIXTURES, TMP_DIR } from './paths.js';
 
 const MB = 1024 * 1024;
-const HERE = dirname(fileURLToPath(import.meta.url));
 
 interface Settings {
   requests: number;
@@ -96,7 +93,7 @@ function settings(): Settings {
     },
   });
   if (values.help) {
-    process.stdout.write('see the comment at the top of bench/fuzz.ts\n');
+    process.stdout.write('see the comment at the top of tools/fuzz.ts\n');
     process.exit(0);
   }
   const number = (flag: string | undefined, env: string, fallback: number | undefined): number | undefined => {
@@ -106,10 +103,10 @@ function settings(): Settings {
     if (!Number.isFinite(value) || value < 0) usage(`${env} must be a non-negative number, not ${raw}`);
     return value;
   };
-  const fixtures = values.fixtures ?? process.env.FUZZ_FIXTURES ?? findFixtures();
+  const fixtures = values.fixtures ?? process.env.FUZZ_FIXTURES ?? FIXTURES;
   if (!fixtures || !existsSync(join(fixtures, 'cluster.json'))) usage(`no cluster.json in ${fixtures}; pass --fixtures DIR`);
-  const server = values.server ?? process.env.FUZZ_SERVER ?? join(HERE, '..', 'src', 'main.js');
-  if (!existsSync(server)) usage(`no server entry point at ${server}; build first: npx tsc -p bench/tsconfig.json`);
+  const server = values.server ?? process.env.FUZZ_SERVER ?? EXTENDER_MAIN;
+  if (!existsSync(server)) usage(`no server entry point at ${server}; build first: npx tsc -p tools/tsconfig.json`);
   return {
     requests: number(values.requests, 'FUZZ_REQUESTS', 100_000)!,
     seed: number(values.seed, 'FUZZ_SEED', 1)!,
@@ -123,18 +120,13 @@ function settings(): Settings {
     allowKnown: values['allow-known'] ?? process.env.FUZZ_ALLOW_KNOWN === '1',
     fixtures: resolve(fixtures),
     server: resolve(server),
-    outDir: process.env.FUZZ_OUT ?? join(HERE, '..', '..', 'results', 'tmp'),
+    outDir: process.env.FUZZ_OUT ?? TMP_DIR,
   };
 }
 
 function usage(message: string): never {
   process.stderr.write(`fuzz: ${message}\n`);
   process.exit(2);
-}
-
-/** The repository's own copy of the kube-scheduler bodies; HERE is bench/.build/bench. */
-function findFixtures(): string {
-  return join(HERE, '..', '..', '..', 'test', 'fixtures', 'kube-scheduler');
 }
 
 // --- the server under test, in a child process ----------------------------------------------------
