@@ -130,7 +130,7 @@ async function measureWatchMemory(kubeconfigFile: string): Promise<WatchMemoryFi
   const kubeConfig = loadKubeConfig(kubeconfigFile);
   if (!kubeConfig) throw new Error(`no cluster in ${kubeconfigFile}`);
   const extender: Extender = createExtender({ policy: DEFAULT_POLICY, readiness: { check: () => source.check() }, bindingTarget: new ApiBindingTarget(kubeConfig) });
-  const source = new WatchSource({ kubeConfig, registry: extender.metrics.registry, staleAfterMs: () => extender.generation.policy.staleAfterSeconds * 1000 });
+  const source = new WatchSource({ kubeConfig, registry: extender.metrics.registry, staleAfterSeconds: extender.generation.policy.staleAfterSeconds });
   collectGarbage();
   const before = process.memoryUsage();
   const started = performance.now();

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     bindingTarget: kubeConfig ? new ApiBindingTarget(kubeConfig) : undefined,
     configStatus: () => reloader?.status ?? { source: 'defaults' },
   });
-  source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, logger, staleAfterMs: () => extender.generation.policy.staleAfterSeconds * 1000 });
+  source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, logger, staleAfterSeconds: policy.staleAfterSeconds });
   const indexSource = source;
   try {
     indexSource.start(extender.index);
@@ -128,6 +128,7 @@ async function main(): Promise<void> {
         // New keys change what the index reads from every object: rebuild it, then swap.
         if (needsReindex(extender.generation.policy, next)) extender.swap(next, await indexSource.rebuild(next));
         else extender.swap(next);
+        indexSource.follow(next);
       },
       logger,
       registry: extender.metrics.registry,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterWatch } from '../src/cluster/cluster-watch.js';
+import { WatchMetrics } from '../src/cluster/watch-metrics.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import { pino, type Logger } from 'pino';
@@ -21,7 +22,7 @@ function startWatch(staleAfterMs = 60_000, logger?: Logger): ClusterWatch {
     kubeConfig: kubeConfigFor(api.url),
     index: () => index,
     staleAfterMs,
-    registry,
+    metrics: new WatchMetrics(registry, () => watch?.reflectorsByKind() ?? []),
     logger,
     now: () => clock,
     delay: async (ms) => {

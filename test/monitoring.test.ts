@@ -1,6 +1,6 @@
 /**
  * deploy/monitoring: the PrometheusRule and the Grafana dashboard use only metric names the
- * code exports. The registry is the real one: an Extender's metrics, a ClusterWatch's and a
+ * code exports. The registry is the real one: an Extender's metrics, a WatchSource's and a
  * PolicyReloader's, registered in-process as main.ts registers them. Renaming a metric in src/
  * fails this test until the rules and the dashboard follow.
  */
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ClusterWatch } from '../src/cluster/cluster-watch.js';
+import { WatchSource } from '../src/cluster/index-source.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { PolicyReloader } from '../src/config/policy-reloader.js';
 import { Extender } from '../src/extender.js';
@@ -29,7 +29,7 @@ async function exportedMetrics(): Promise<Map<string, string>> {
     currentContext: 'x',
   });
   // Constructed, not started: registering is all that is needed.
-  new ClusterWatch({ kubeConfig, index: () => extender.index, staleAfterMs: 60_000, registry: extender.metrics.registry });
+  new WatchSource({ kubeConfig, registry: extender.metrics.registry, staleAfterSeconds: 60 });
   new PolicyReloader({ source: 'file policy.yaml', current: () => extender.generation.policy, apply: async () => {}, logger: createLogger('silent'), registry: extender.metrics.registry });
   const metrics = await extender.metrics.registry.getMetricsAsJSON();
   return new Map(metrics.map((m) => [m.name, String(m.type)]));

@@ -89,12 +89,12 @@ describe('snapshot files', () => {
     const index = new ClusterIndex(DEFAULT_POLICY);
     source.start(index);
     expect(source.check()).toEqual({ ready: true });
-    expect(source.counts).toMatchObject({ namespaces: 1, nodes: 1, pods: 1, skipped: 0 });
+    expect(index.stats).toMatchObject({ namespaces: 1, nodes: 1, pods: 1 });
     expect(index.node('n1')?.projection?.team).toBe('a');
     writeFileSync(path, JSON.stringify(cluster('b')));
     const rebuilt = await source.rebuild(DEFAULT_POLICY);
     expect(rebuilt.node('n1')?.projection?.team).toBe('b');
-    expect(JSON.stringify(Object.values(source))).not.toContain('team-a'); // holds counts and the path, no objects
+    expect(JSON.stringify(Object.values(source))).not.toContain('team-a'); // holds the path, no objects
   });
 });
 

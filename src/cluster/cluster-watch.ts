@@ -1,11 +1,11 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Readiness } from '../readiness.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
 import type { DelayFn } from '../watch/backoff.js';
 import { FailureLog } from './failure-log.js';
+import type { WatchMetrics, WatchedKind } from './watch-metrics.js';
 import { Reflector, type ListPage, type ReflectorHandle, type ReflectorHandlers } from '../watch/reflector.js';
 import { clientNodeWatch, type ResourceWatch } from '../watch/resource-watch.js';
 
@@ -14,7 +14,8 @@ export interface ClusterWatchOptions {
   readonly index: () => ClusterIndex;
   /** /readyz fails once no watch of a kind has been healthy for this long (read at each check). */
   readonly staleAfterMs: number | (() => number);
-  readonly registry?: Registry;
+  /** Where the reflectors count events, relists, restarts and failures. */
+  readonly metrics?: WatchMetrics;
   /** Where failing lists and reconnects are reported (rate-limited per kind; see FailureLog). */
   readonly logger?: Logger;
   readonly delay?: DelayFn;
@@ -24,7 +25,7 @@ export interface ClusterWatchOptions {
   readonly watchTimeoutSeconds?: number;
 }
 
-type Kind = 'namespaces' | 'nodes' | 'pods' | 'daemonsets';
+type Kind = WatchedKind;
 
 /**
  * Feeds the index from the API server: one reflector (list, then watch) per kind, through the
@@ -39,7 +40,7 @@ export class ClusterWatch implements Readiness {
     this.now = options.now ?? Date.now;
     const api = options.kubeConfig.makeApiClient(CoreV1Api);
     const apps = options.kubeConfig.makeApiClient(AppsV1Api);
-    const metrics = watchMetrics(options.registry, () => this.reflectors, this.now);
+    const metrics = options.metrics;
     const index = options.index;
     const failureLog = new FailureLog(options.logger, this.now);
     const watch = options.watch ?? clientNodeWatch(options.kubeConfig);
@@ -98,6 +99,11 @@ export class ClusterWatch implements Readiness {
     };
   }
 
+  /** Each kind's reflector, for the metrics. */
+  reflectorsByKind(): Array<[Kind, ReflectorHandle]> {
+    return Object.entries(this.reflectors) as Array<[Kind, ReflectorHandle]>;
+  }
+
   start(): void {
     for (const r of Object.values(this.reflectors)) r.start();
   }
@@ -124,41 +130,4 @@ export class ClusterWatch implements Readiness {
 
 function removeMissing(known: string[], listed: ReadonlySet<string>, remove: (name: string) => void): void {
   for (const name of known) if (!listed.has(name)) remove(name);
-}
-
-/** Watch metrics, registered once per registry: a policy reload may start a second ClusterWatch. */
-const metricsByRegistry = new WeakMap<Registry, ReturnType<typeof createWatchMetrics>>();
-
-function watchMetrics(registry: Registry | undefined, reflectors: () => Record<Kind, ReflectorHandle>, now: () => number) {
-  if (!registry) return undefined;
-  let metrics = metricsByRegistry.get(registry);
-  if (!metrics) {
-    metrics = createWatchMetrics(registry, now);
-    metricsByRegistry.set(registry, metrics);
-  }
-  // The newest watch is the one feeding the index in service.
-  metrics.source.reflectors = reflectors;
-  return metrics;
-}
-
-function createWatchMetrics(registry: Registry, now: () => number) {
-  const source: { reflectors?: () => Record<Kind, ReflectorHandle> } = {};
-  new Gauge({
-    name: 'sysctl_extender_watch_last_event_age_seconds',
-    help: 'Seconds since the last watch event (bookmarks included), by kind.',
-    labelNames: ['kind'],
-    registers: [registry],
-    collect() {
-      for (const [kind, r] of Object.entries(source.reflectors?.() ?? {})) {
-        if (r.lastEventAt !== undefined) this.set({ kind }, (now() - r.lastEventAt) / 1000);
-      }
-    },
-  });
-  return {
-    source,
-    events: new Counter({ name: 'sysctl_extender_watch_events_total', help: 'Watch events applied, by kind and type.', labelNames: ['kind', 'type'], registers: [registry] }),
-    relists: new Counter({ name: 'sysctl_extender_watch_relists_total', help: 'Full lists (start, 410 Gone), by kind.', labelNames: ['kind'], registers: [registry] }),
-    restarts: new Counter({ name: 'sysctl_extender_watch_restarts_total', help: 'Watch restarts, by kind and reason (closed, expired, error).', labelNames: ['kind', 'reason'], registers: [registry] }),
-    failedAttempts: new Counter({ name: 'sysctl_extender_watch_failed_attempts_total', help: 'Lists and watch (re)connects that failed (refused, error status, dropped), by kind.', labelNames: ['kind'], registers: [registry] }),
-  };
 }

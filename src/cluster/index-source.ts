@@ -5,7 +5,8 @@ import type { Policy } from '../config/policy.js';
 import type { Readiness } from '../readiness.js';
 import { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import { ClusterWatch } from './cluster-watch.js';
-import { applyList, loadSnapshotFile, type KubeList, type LoadCounts } from './snapshot.js';
+import { applyList, loadSnapshotFile, type KubeList } from './snapshot.js';
+import { WatchMetrics } from './watch-metrics.js';
 
 /**
  * What fills the index: a fixed List (snapshot, demo) or the cluster's watches. A policy that
@@ -17,12 +18,13 @@ export interface IndexSource extends Readiness {
   stop(): Promise<void>;
   /** A new, complete index for `policy`; the old one keeps serving until the caller swaps. */
   rebuild(policy: Policy): Promise<ClusterIndex>;
+  /** `policy` is now in force (after a rebuild or without one): the source takes what it reads of it. */
+  follow(policy: Policy): void;
 }
 
 /** A fixed cluster: a List in memory (the demo cluster), or a snapshot file read again for each rebuild. */
 export class ListSource implements IndexSource {
   private loaded = false;
-  counts: LoadCounts | undefined;
 
   /**
    * `list`: an in-memory List, or the path of a snapshot file. A file is streamed into the
@@ -33,11 +35,14 @@ export class ListSource implements IndexSource {
 
   /** Loads the index; throws SnapshotError (one line, naming the file) when the file is unusable. */
   start(index: ClusterIndex): void {
-    this.counts = this.fill(index);
+    this.fill(index);
     this.loaded = true;
   }
 
   async stop(): Promise<void> {}
+
+  /** A fixed List reads nothing of the policy beyond the index's keys (rebuild). */
+  follow(): void {}
 
   async rebuild(policy: Policy): Promise<ClusterIndex> {
     const index = new ClusterIndex(policy);
@@ -45,8 +50,9 @@ export class ListSource implements IndexSource {
     return index;
   }
 
-  private fill(index: ClusterIndex): LoadCounts {
-    return 'file' in this.list ? loadSnapshotFile(index, this.list.file) : applyList(index, this.list);
+  private fill(index: ClusterIndex): void {
+    if ('file' in this.list) loadSnapshotFile(index, this.list.file);
+    else applyList(index, this.list);
   }
 
   check(): { ready: true } | { ready: false; reason: string } {
@@ -59,15 +65,26 @@ export interface WatchSourceOptions {
   readonly registry?: Registry;
   /** Failing lists and reconnects are logged here (rate-limited). */
   readonly logger?: Logger;
-  readonly staleAfterMs: () => number;
+  /** The policy's staleAfterSeconds at start; follow() moves it to the policy in force. */
+  readonly staleAfterSeconds: number;
   /** How long a rebuild may take to list everything before the new policy is given up. */
   readonly rebuildTimeoutMs?: number;
 }
 
+/**
+ * The cluster's watches. It owns the watch metrics (registered once: a rebuild starts a second
+ * ClusterWatch counting into the same ones) and the staleness bound its readiness applies.
+ */
 export class WatchSource implements IndexSource {
   private watch: ClusterWatch | undefined;
+  private staleAfterMs: number;
+  private readonly metrics: WatchMetrics | undefined;
 
-  constructor(private readonly options: WatchSourceOptions) {}
+  constructor(private readonly options: WatchSourceOptions) {
+    this.staleAfterMs = options.staleAfterSeconds * 1000;
+    // The age gauge reads the watch in service; during a rebuild, the old one until the swap.
+    this.metrics = options.registry && new WatchMetrics(options.registry, () => this.watch?.reflectorsByKind() ?? []);
+  }
 
   start(index: ClusterIndex): void {
     this.watch = this.watchInto(index);
@@ -94,6 +111,10 @@ export class WatchSource implements IndexSource {
     return index;
   }
 
+  follow(policy: Policy): void {
+    this.staleAfterMs = policy.staleAfterSeconds * 1000;
+  }
+
   check(): { ready: true } | { ready: false; reason: string } {
     return this.watch?.check() ?? { ready: false, reason: 'not started' };
   }
@@ -102,8 +123,8 @@ export class WatchSource implements IndexSource {
     const watch = new ClusterWatch({
       kubeConfig: this.options.kubeConfig,
       index: () => index,
-      staleAfterMs: this.options.staleAfterMs,
-      registry: this.options.registry,
+      staleAfterMs: () => this.staleAfterMs,
+      metrics: this.metrics,
       logger: this.options.logger,
     });
     watch.start();
