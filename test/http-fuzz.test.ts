@@ -1,6 +1,6 @@
 /**
  * Fuzzing the HTTP verbs: a few thousand random and mutated versions of the real kube-scheduler
- * bodies (test/support/fuzz-bodies.ts) against an in-process extender. Every answer must be a
+ * bodies (support/fuzz/) against an in-process extender. Every answer must be a
  * non-5xx JSON answer within 5 s (a 4xx as `{"Error": "<message>"}`, a 200 in the shape
  * kube-scheduler decodes); afterwards the server must answer the real bodies as before, the
  * built-in prototypes must be untouched and memory must not have grown without bound.
@@ -12,22 +12,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../src/config/policy.js';
-import {
-  RequestFuzzer,
-  checkAnswer,
-  compareSummaries,
-  deepArray,
-  deepObject,
-  knownIssue,
-  loadSeedBodies,
-  pollutionSeen,
-  prototypeKeys,
-  sendFuzzRequest,
-  summarizeFilters,
-  type FilterSummary,
-  type FuzzRequest,
-  type SeedBody,
-} from './support/fuzz-bodies.js';
+import { checkAnswer, knownIssue } from '../support/fuzz/answer-check.js';
+import { compareSummaries, summarizeFilters, type FilterSummary } from '../support/fuzz/filter-summary.js';
+import { pollutionSeen, prototypeKeys } from '../support/fuzz/pollution.js';
+import { RequestFuzzer, deepArray, deepObject, type FuzzRequest } from '../support/fuzz/request-fuzzer.js';
+import { loadSeedBodies, type SeedBody } from '../support/fuzz/seed-bodies.js';
+import { sendFuzzRequest } from '../support/fuzz/send.js';
 import { FIXTURES, fixture, fixtureCluster, post, startExtender, type RunningExtender } from './support/http.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_251_123);

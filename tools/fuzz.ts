@@ -9,7 +9,7 @@
  * It starts the real server in a child process (`tools/.build/src/main.js --snapshot
  * <fixtures>/cluster.json --port 0 --host 127.0.0.1`, so a crash shows as the child exiting),
  * then sends random and mutated versions of the real kube-scheduler bodies
- * (support/fuzz-bodies.ts, shared with test/http-fuzz.test.ts) to 127.0.0.1 only, with
+ * (support/fuzz/, shared with test/http-fuzz.test.ts) to 127.0.0.1 only, with
  * `concurrency` requests in flight. Per request: never a 5xx, an answer within the timeout, a
  * JSON body (`{"Error": "..."}` for a 4xx), the right shape for a 200. After the run: the child
  * is alive, answers the real filter bodies as before, its built-in prototypes are unchanged and
@@ -42,18 +42,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  POLLUTION_SENTINELS,
-  RequestFuzzer,
-  checkAnswer,
-  compareSummaries,
-  knownIssue,
-  loadSeedBodies,
-  sendFuzzRequest,
-  summarizeFilters,
-  type FuzzOutcome,
-  type FuzzRequest,
-} from '../test/support/fuzz-bodies.js';
+import { checkAnswer, knownIssue } from '../support/fuzz/answer-check.js';
+import { compareSummaries, summarizeFilters } from '../support/fuzz/filter-summary.js';
+import { POLLUTION_SENTINELS } from '../support/fuzz/pollution.js';
+import { RequestFuzzer, type FuzzRequest } from '../support/fuzz/request-fuzzer.js';
+import { loadSeedBodies } from '../support/fuzz/seed-bodies.js';
+import { sendFuzzRequest, type FuzzOutcome } from '../support/fuzz/send.js';
 import { EXTENDER_MAIN, FIXTURES, TMP_DIR } from './paths.js';
 
 const MB = 1024 * 1024;
