@@ -119,6 +119,19 @@ describe('GET /config', () => {
       await trusting.close();
     }
   });
+  it('follows a reload of trustUndeclaredAllowList alone, with the same index (no rebuild)', async () => {
+    const running = await startExtender({ kind: 'List', items: [namespace('team-a', 'a'), ...NODES] });
+    try {
+      const filter = async () => (await post(`${running.url}/filter`, JSON.stringify({ Pod: RMEM_POD, NodeNames: ['eks-131', 'old-kernel'] }))).body as ExtenderFilterResult;
+      const index = running.extender.index;
+      expect((await filter()).NodeNames).toEqual([]);
+      running.extender.swap(parsePolicy({ trustUndeclaredAllowList: true }));
+      expect(running.extender.index).toBe(index);
+      expect((await filter()).NodeNames).toEqual(['eks-131']);
+    } finally {
+      await running.close();
+    }
+  });
 });
 
 describe('snapshot mode (kubectl get nodes,pods,namespaces,daemonsets -A -o json)', () => {

@@ -99,8 +99,8 @@ describe('PolicyReloader', () => {
     expect(needsReindex(DEFAULT_POLICY, parsePolicy({ policy: 'compatible', weights: { ownTeam: 1 } }))).toBe(false);
     expect(needsReindex(DEFAULT_POLICY, parsePolicy({ keys: { teamLabel: 'x/y' } }))).toBe(true);
     expect(needsReindex(DEFAULT_POLICY, parsePolicy({ extraSafeSysctls: ['net.core.somaxconn'] }))).toBe(true);
-    // The rules read it from the index's policy, beside the annotation key it names.
-    expect(needsReindex(DEFAULT_POLICY, parsePolicy({ trustUndeclaredAllowList: true }))).toBe(true);
+    // The rules read it from the generation's policy, beside the index: no rebuild.
+    expect(needsReindex(DEFAULT_POLICY, parsePolicy({ trustUndeclaredAllowList: true }))).toBe(false);
   });
 });
 

@@ -101,12 +101,11 @@ export function parsePolicyText(text: string, origin: string): Policy {
 
 /**
  * Whether going from one policy to the other needs the index rebuilt: it changes what the index
- * reads from objects, or how it judges nodes (the rules read the allow-list setting from the
- * index's own policy, so that it and the annotation it names always go together).
+ * reads from objects (its IndexSettings). Everything else is read from the policy beside it.
  */
 export function needsReindex(from: Policy, to: Policy): boolean {
-  const judged = (p: Policy) => JSON.stringify([p.keys, p.extraSafeSysctls, p.trustUndeclaredAllowList]);
-  return judged(from) !== judged(to);
+  const read = (p: Policy) => JSON.stringify([p.keys, p.extraSafeSysctls]);
+  return read(from) !== read(to);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,7 +1,8 @@
-import { filterContextFor, type RuleInputs } from '../filter/filter-context.js';
+import type { Policy } from '../config/policy.js';
+import { filterContextFor } from '../filter/filter-context.js';
 import { filterNode, type RuleMode } from '../filter/filter-node.js';
 import { scoreNode, type ScoreTerms } from '../prioritize/score-node.js';
-import type { NodeView } from '../sysctl-index/cluster-index.js';
+import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubePod } from '../sysctl-index/kube-objects.js';
 import { refusedSysctls, runtimeExplanation, type NodeRuntimeExplanation, type RefusedSysctl } from './node-admission.js';
 
@@ -38,7 +39,7 @@ export interface Explanation {
  * Why a pod would go where it goes: the same filter and scoring kube-scheduler gets, for every
  * node (or the named ones), best first. Read-only: nothing is assumed or bound.
  */
-export function explainPod(pod: KubePod, generation: RuleInputs, nodeNames?: readonly string[]): Explanation {
+export function explainPod(pod: KubePod, generation: { readonly index: ClusterIndex; readonly policy: Policy }, nodeNames?: readonly string[]): Explanation {
   const { index, policy } = generation;
   const ctx = filterContextFor(pod, generation);
   const requirements = ctx.pod;
@@ -61,7 +62,7 @@ export function explainPod(pod: KubePod, generation: RuleInputs, nodeNames?: rea
           }
         : null,
       runtime: runtimeExplanation(view.projection),
-      refusedSysctls: refusedSysctls(requirements, view.projection, index.keys.allowedUnsafeSysctlsAnnotation, index.trustUndeclaredAllowList),
+      refusedSysctls: refusedSysctls(requirements, view.projection, index.keys.allowedUnsafeSysctlsAnnotation, policy.trustUndeclaredAllowList),
       annotationProblem: view.projection?.annotationProblem ?? null,
     };
   });
@@ -71,7 +72,7 @@ export function explainPod(pod: KubePod, generation: RuleInputs, nodeNames?: rea
     team: requirements.team ?? null,
     profile: Object.fromEntries([...requirements.unsafe, ...requirements.nodeLevel].map((e) => [e.name, e.value])),
     policy: policy.ruleMode,
-    trustUndeclaredAllowList: index.trustUndeclaredAllowList,
+    trustUndeclaredAllowList: policy.trustUndeclaredAllowList,
     nodes,
   };
 }

@@ -31,12 +31,12 @@ export interface PodRequirements {
   readonly undeclaredAllowList: Rejection | undefined;
 }
 
-/** The allow-list setting as the index has it (a change of it rebuilds the index). */
-function undeclaredAllowList(index: ClusterIndex): Rejection | undefined {
-  return index.trustUndeclaredAllowList ? undefined : allowListUndeclared(index.keys.allowedUnsafeSysctlsAnnotation);
+/** What a node without the allow-list annotation the index reads gives the pod. */
+function undeclaredAllowList(index: ClusterIndex, trustUndeclaredAllowList: boolean): Rejection | undefined {
+  return trustUndeclaredAllowList ? undefined : allowListUndeclared(index.keys.allowedUnsafeSysctlsAnnotation);
 }
 
-export function podRequirements(pod: KubePod, index: ClusterIndex): PodRequirements {
+export function podRequirements(pod: KubePod, index: ClusterIndex, trustUndeclaredAllowList: boolean): PodRequirements {
   const namespace = pod.metadata?.namespace ?? '';
   const needs = readPodNeeds(pod, index.keys, index.classifier);
   return {
@@ -49,12 +49,12 @@ export function podRequirements(pod: KubePod, index: ClusterIndex): PodRequireme
     nodeLevel: needs.nodeLevel,
     safeMask: needs.safeMask,
     problem: needs.problem === undefined ? undefined : podProblem(needs.problem),
-    undeclaredAllowList: undeclaredAllowList(index),
+    undeclaredAllowList: undeclaredAllowList(index, trustUndeclaredAllowList),
   };
 }
 
 /** The same requirements, rebuilt from what the index keeps of a pod (bind has no Pod body). */
-export function requirementsOfProjection(pod: PodProjection, index: ClusterIndex): PodRequirements {
+export function requirementsOfProjection(pod: PodProjection, index: ClusterIndex, trustUndeclaredAllowList: boolean): PodRequirements {
   const entriesOf = (id: ProfileId) => [...index.profiles.entries(id)].map(([name, value]) => ({ name, value }));
   return {
     namespace: pod.namespace,
@@ -65,6 +65,6 @@ export function requirementsOfProjection(pod: PodProjection, index: ClusterIndex
     nodeLevel: entriesOf(pod.nodeLevelId),
     safeMask: pod.safeMask,
     problem: pod.problem === undefined ? undefined : podProblem(pod.problem),
-    undeclaredAllowList: undeclaredAllowList(index),
+    undeclaredAllowList: undeclaredAllowList(index, trustUndeclaredAllowList),
   };
 }

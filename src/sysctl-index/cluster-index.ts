@@ -59,8 +59,6 @@ interface DaemonSetClaim extends DaemonSetRef {
 export interface IndexSettings {
   readonly keys: PolicyKeys;
   readonly extraSafeSysctls: readonly string[];
-  /** Judged with the allow-list annotation the index reads (see needsReindex). */
-  readonly trustUndeclaredAllowList: boolean;
 }
 
 interface NamespaceEntry {
@@ -91,12 +89,10 @@ export class ClusterIndex {
   private readonly claims = new Map<string, DaemonSetClaim>();
 
   readonly keys: PolicyKeys;
-  readonly trustUndeclaredAllowList: boolean;
 
   constructor(settings: IndexSettings) {
     // Copied field by field: a whole Policy passed in must not be kept (its rule mode and weights go stale).
     this.keys = settings.keys;
-    this.trustUndeclaredAllowList = settings.trustUndeclaredAllowList;
     this.classifier = new SysctlClassifier(settings.extraSafeSysctls.map(normalizeSysctlName));
   }
 
