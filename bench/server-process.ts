@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSpec } from './cluster-generator.js';
 import { clusterSpecArgs } from './cluster-spec-args.js';
-import { youngGenerationOptions } from './deployment-node-options.js';
+import { youngGenerationOptions } from '../support/deployment-node-options.js';
 import type { ChildReady, ServerKind, ServerTimings } from './server-child.js';
 
 /** A child process serving the synthetic cluster on a loopback port. */

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { EXTENDER_MAIN } from './bench-paths.js';
 import { bounded } from './cli-args.js';
 import { planCluster, writeSnapshotFile } from './cluster-generator.js';
-import { youngGenerationOptions } from './deployment-node-options.js';
+import { youngGenerationOptions } from '../support/deployment-node-options.js';
 import { requestBodies } from './request-bodies.js';
 
 /** Fetches a URL in a loop until killed, one byte on stdout per answer. */

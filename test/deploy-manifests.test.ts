@@ -19,13 +19,13 @@ import { Ajv } from 'ajv';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
-import { youngGenerationOptions } from '../bench/deployment-node-options.js';
+import { youngGenerationOptions } from '../support/deployment-node-options.js';
 import { DEFAULT_POLICY, loadPolicyFile, parsePolicy, PolicyError } from '../src/config/policy.js';
 import policySchema from '../src/config/policy.schema.json' with { type: 'json' };
 import { Extender } from '../src/extender.js';
 import { StaticReadiness } from '../src/readiness.js';
 import { listen, type Listening } from '../src/http/serve.js';
-import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';
+import { FakeApiServer, kubeConfigFor } from '../support/fake-api-server.js';
 import { post } from './support/http.js';
 import { namespace, node, pod } from './support/objects.js';
 import { waitFor } from './support/wait.js';
@@ -716,7 +716,7 @@ describe('the Deployment', () => {
     const semiSpace = nodeOptions.filter((f) => f.startsWith('--max-semi-space-size='));
     expect(semiSpace).toEqual(['--max-semi-space-size=4']);
     expect(packageJson.scripts.start!.split(/\s+/)).toContain(semiSpace[0]);
-    // The bench runs every server under test with it (bench/deployment-node-options.ts).
+    // The bench runs every server under test with it (support/deployment-node-options.ts).
     expect(youngGenerationOptions()).toEqual(semiSpace);
   });
 

@@ -1,11 +1,11 @@
 /**
  * The Node options the Deployment runs the extender with (deploy/scheduler-config), so that the
- * bench measures the runtime that ships.
+ * bench and the soak measure the runtime that ships (the deploy tests check npm start uses it too).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { BENCH_DIR } from './bench-paths.js';
+import { REPO_ROOT } from './repo-root.js';
 
 interface ContainerLike {
   name?: string;
@@ -19,7 +19,7 @@ interface DeploymentLike {
 
 /** NODE_OPTIONS of the sysctl-extender container, as separate flags. */
 export function deploymentNodeOptions(): string[] {
-  const manifest = readFileSync(join(BENCH_DIR, '..', 'deploy', 'scheduler-config', 'deployment.yaml'), 'utf8');
+  const manifest = readFileSync(join(REPO_ROOT, 'deploy', 'scheduler-config', 'deployment.yaml'), 'utf8');
   const deployment = parseAllDocuments(manifest).map((doc) => doc.toJS() as DeploymentLike).find((doc) => doc?.kind === 'Deployment');
   // A native sidecar: the extender is an init container that keeps running.
   const pod = deployment?.spec?.template?.spec;
