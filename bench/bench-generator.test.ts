@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { passAll } from '../bench/baseline-server.js';
-import { BindPool, bindOutcomes } from '../bench/bind-pool.js';
-import { generateCluster, planCluster } from '../bench/cluster-generator.js';
-import { NaiveCluster } from '../bench/naive-server.js';
-import { bindBodies, requestBodies } from '../bench/request-bodies.js';
-import { median, percentile } from '../bench/stats.js';
+import { passAll } from './baseline-server.js';
+import { BindPool, bindOutcomes } from './bind-pool.js';
+import { generateCluster, planCluster } from './cluster-generator.js';
+import { NaiveCluster } from './naive-server.js';
+import { bindBodies, requestBodies } from './request-bodies.js';
+import { median, percentile } from './stats.js';
 import { applyList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { createExtender } from '../src/extender.js';
@@ -17,13 +18,15 @@ import type { StaticReadiness } from '../src/readiness.js';
 import { listen } from '../src/http/serve.js';
 import { CONFLICTING_PROFILE } from '../src/sysctl-index/profile-intern.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
-import { FIXTURES } from './support/http.js';
 
 /**
  * The benchmark's synthetic cluster must be what the bench claims it is (sizes, the strict
  * invariant, teams), its bodies shaped like kube-scheduler's, and its reference servers right,
- * or the figures it reports mean nothing.
+ * or the figures it reports mean nothing. It lives beside the bench because it tests the bench
+ * (test/ tests the product); vitest runs it with the suite.
  */
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'kube-scheduler');
 
 const SMALL = { nodes: 60, podsPerNode: 12, seed: 7 };
 const TEAM = DEFAULT_POLICY.keys.teamLabel;
@@ -128,7 +131,7 @@ describe('bind pool', () => {
     expect(new Set(bodies).size).toBe(150);
     for (const body of bodies) {
       const { PodName, PodNamespace, PodUID, Node } = JSON.parse(body);
-      expect(await extender.binder.bind({ namespace: PodNamespace, name: PodName, uid: PodUID, node: Node })).toBe('');
+      expect(await extender.binder.bind({ namespace: PodNamespace, name: PodName, uid: PodUID, node: Node })).toEqual({ outcome: 'bound' });
       expect(extender.index.pod(PodNamespace, PodName)?.nodeName).toBe(Node);
     }
     expect(answers()).toEqual(before);
