@@ -1,9 +1,13 @@
+import type { Binder } from '../cluster/binder.js';
 import { filterContextFor } from '../filter/filter-context.js';
 import { filterNodes, passing, type Verdicts } from '../filter/filter-nodes.js';
-import type { CandidateArgs } from './candidate-args.js';
+import type { RefusalLog } from '../status/refusal-log.js';
+import { decodeCandidateArgs, type CandidateArgs } from './candidate-args.js';
 import { encodeFilterResult } from './encode.js';
 import type { Generation } from './generation.js';
 import type { WrittenJson } from './json-writer.js';
+import type { ExtenderMetrics } from './metrics.js';
+import type { Verb } from './verb.js';
 
 /** The filter verb: answers in the mode it was asked in (`NodeNames` or `Nodes`). */
 export function runFilter(args: CandidateArgs, generation: Generation): { answer: WrittenJson; verdicts: Verdicts } {
@@ -11,4 +15,22 @@ export function runFilter(args: CandidateArgs, generation: Generation): { answer
   const verdicts = filterNodes(ctx, args.views);
   const passingNodes = args.nodes && passing(args.nodes, verdicts);
   return { verdicts, answer: encodeFilterResult(args.views, verdicts, passingNodes) };
+}
+
+/**
+ * POST /filter: remembers the pod for a bind that outruns the watch, counts the rejections by
+ * reason, and records a call that refused nodes for GET /status.
+ */
+export function filterVerb(binder: Binder, metrics: ExtenderMetrics, refusals?: RefusalLog): Verb {
+  return {
+    name: 'filter',
+    handle: (body, generation) => {
+      const args = decodeCandidateArgs(body, generation.resolver);
+      binder.rememberPod(args.Pod);
+      const { answer, verdicts } = runFilter(args, generation);
+      const tally = metrics.countRejections(verdicts);
+      if (tally) refusals?.record(args.Pod.metadata?.namespace, args.Pod.metadata?.name, verdicts.length, tally);
+      return answer;
+    },
+  };
 }

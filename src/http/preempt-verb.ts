@@ -2,7 +2,10 @@ import { filterContextFor } from '../filter/filter-context.js';
 import { filterNode } from '../filter/filter-node.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { PodProjection } from '../sysctl-index/pod-projection.js';
+import { decodePreemptionArgs } from './decode.js';
 import type { Generation } from './generation.js';
+import { parseJson } from './json-body.js';
+import type { Verb } from './verb.js';
 import { nameMap, type ExtenderPreemptionArgs, type ExtenderPreemptionResult, type MetaVictims } from './wire-types.js';
 
 /**
@@ -23,6 +26,12 @@ export function runPreempt(args: ExtenderPreemptionArgs, generation: Generation)
   }
   return { NodeNameToMetaVictims: out };
 }
+
+/** POST /preempt. */
+export const preemptVerb: Verb = {
+  name: 'preempt',
+  handle: (body, generation) => runPreempt(decodePreemptionArgs(parseJson(body)), generation),
+};
 
 interface Proposal {
   node: string;

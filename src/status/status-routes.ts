@@ -1,5 +1,6 @@
 import type express from 'express';
 import { RequestError } from '../http/request-error.js';
+import type { Route } from '../http/route.js';
 import { StatusCache } from './status-cache.js';
 import { renderStatusHtml, SHARED_TEAM_PARAM } from './status-html.js';
 import { buildStatus, DEFAULT_LIMIT, type StatusModel, type StatusQuery, type StatusSources } from './status-model.js';
@@ -19,7 +20,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
  * otherwise each team shows its first `?limit=N` nodes by name (default 50; `all` for every one).
  * Bodies are at most two seconds old (see StatusCache).
  */
-export function mountStatusRoutes(app: express.Express, sources: StatusSources): Array<[string, string]> {
+export function statusRoutes(sources: StatusSources): Route[] {
   const cache = new StatusCache();
   const serve = (format: 'html' | 'json') => async (req: express.Request, res: express.Response) => {
     const query = statusQuery(req.query);
@@ -33,11 +34,9 @@ export function mountStatusRoutes(app: express.Express, sources: StatusSources):
     if (req.acceptsEncodings('gzip') === 'gzip') res.set('content-encoding', 'gzip').send(body.gzip);
     else res.send(body.raw);
   };
-  app.get('/status', serve('html'));
-  app.get('/status.json', serve('json'));
   return [
-    ['/status', 'GET'],
-    ['/status.json', 'GET'],
+    { method: 'GET', path: '/status', page: serve('html') },
+    { method: 'GET', path: '/status.json', page: serve('json') },
   ];
 }
 
