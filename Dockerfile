@@ -5,7 +5,7 @@
 #
 # The build stage installs every dependency and compiles the TypeScript; the final stage holds
 # only dist/, the production dependencies and package.json (its "type": "module" makes node
-# load dist/*.js as ES modules): no sources, tests or compiler. test/deploy-manifests.test.ts
+# load dist/*.js as ES modules): no sources, tests or compiler. test/deploy/image.test.ts
 # checks this file against the Deployment (entrypoint, working directory, user, version).
 # Pin the base image by digest (node:24-bookworm-slim@sha256:...) for reproducible builds.
 
