@@ -7,7 +7,7 @@
  *   node fake-api-child.js --nodes N --pods-per-node P --seed S
  */
 import { parseArgs } from 'node:util';
-import { FakeApiServer, type Resource } from '../test/support/fake-api-server.js';
+import { FakeApiServer, type Resource } from '../support/fake-api-server.js';
 import { clusterItems, planCluster } from './cluster-generator.js';
 import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
 import type { ChildReady } from './server-child.js';

@@ -5,7 +5,7 @@ import type { Extender } from '../src/extender.js';
 import type { Listening } from '../src/http/serve.js';
 import type { ExtenderFilterResult } from '../src/http/wire-types.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
-import { FakeApiServer } from './support/fake-api-server.js';
+import { FakeApiServer } from '../support/fake-api-server.js';
 import { post } from './support/http.js';
 import { ALLOW_ALL_UNSAFE, DB, WEB, namespace, node, pod } from './support/objects.js';
 import { waitFor } from './support/wait.js';

@@ -3,7 +3,7 @@ import { DEFAULT_POLICY } from '../src/config/policy.js';
 import type { Listening } from '../src/http/serve.js';
 import type { ExtenderFilterResult, HostPriority } from '../src/http/wire-types.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
-import { FakeApiServer, type KubeObject } from './support/fake-api-server.js';
+import { FakeApiServer, type KubeObject } from '../support/fake-api-server.js';
 import { post } from './support/http.js';
 import { ALLOW_ALL_UNSAFE, DB, DB_SMALL, SYSCTLS, TEAM, VMS, WEB, namespace, node, pod, type PodOptions } from './support/objects.js';
 import { waitFor } from './support/wait.js';

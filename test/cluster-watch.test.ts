@@ -5,7 +5,7 @@ import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';
+import { FakeApiServer, kubeConfigFor } from '../support/fake-api-server.js';
 import { DB, daemonSet, namespace, node, pod } from './support/objects.js';
 import { waitFor } from './support/wait.js';
 
@@ -182,5 +182,32 @@ describe('ClusterWatch', () => {
     api.resume();
     await waitFor(() => w.check().ready, 'ready after the API server came back');
     expect(index.stats.pods).toBe(1);
+  });
+});
+
+describe('ClusterWatch over a paged list', () => {
+  it("feeds the index every pod while writes race the list's pages", async () => {
+    const PODS = 2_500;
+    const NAMESPACES = ['ns-a', 'ns-b', 'ns-c'];
+    const podNumber = (i: number) => pod(NAMESPACES[i % NAMESPACES.length]!, `p-${String(i).padStart(5, '0')}`, { node: 'n1' });
+    for (let i = 0; i < PODS; i++) api.create('pods', podNumber(i));
+    api.setLatency(10); // each page takes a while: the writer below gets turns between them
+    const w = startWatch();
+    let next = PODS;
+    let writesWhileListing = 0;
+    while (!w.check().ready) {
+      // Net zero per turn, so the list's state always holds the same number of pods: 6 pages of 500.
+      api.remove('pods', NAMESPACES[(next - PODS) % NAMESPACES.length]!, `p-${String(next - PODS).padStart(5, '0')}`);
+      api.create('pods', podNumber(next++));
+      writesWhileListing++;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    api.setLatency(0);
+    expect(writesWhileListing).toBeGreaterThan(5);
+    expect(api.listRequests('pods')).toBe(6);
+    const expected = new Set(api.list('pods').map((p) => `${p.metadata.namespace}/${p.metadata.name}`));
+    const indexed = () => index.podRefs().map((r) => `${r.namespace}/${r.name}`);
+    await waitFor(() => indexed().length === expected.size && indexed().every((key) => expected.has(key)), 'index caught up');
+    expect(index.pod('ns-a', 'p-00000')).toBeUndefined();
   });
 });

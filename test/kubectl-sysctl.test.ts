@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCluster } from '../src/demo/demo-cluster.js';
 import type { Explanation } from '../src/explain/explain-pod.js';
-import { FakeApiServer, kubeConfigFor, type Resource } from './support/fake-api-server.js';
+import { FakeApiServer, kubeConfigFor, type Resource } from '../support/fake-api-server.js';
 import { fixture } from './support/http.js';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');

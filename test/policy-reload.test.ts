@@ -8,7 +8,7 @@ import { PolicyConfigMapWatcher } from '../src/config/policy-configmap-watcher.j
 import { PolicyFileWatcher } from '../src/config/policy-file-watcher.js';
 import { PolicyReloader } from '../src/config/policy-reloader.js';
 import { createLogger } from '../src/logging.js';
-import { FakeApiServer, kubeConfigFor } from './support/fake-api-server.js';
+import { FakeApiServer, kubeConfigFor } from '../support/fake-api-server.js';
 import { waitFor } from './support/wait.js';
 
 function reloaderFor(apply: (p: Policy) => Promise<void> = async () => {}) {

@@ -3,7 +3,7 @@ import { ClusterWatch } from '../../src/cluster/cluster-watch.js';
 import type { Policy } from '../../src/config/policy.js';
 import { Extender } from '../../src/extender.js';
 import { listen, type Listening } from '../../src/http/serve.js';
-import { kubeConfigFor, type FakeApiServer } from './fake-api-server.js';
+import { kubeConfigFor, type FakeApiServer } from '../../support/fake-api-server.js';
 import { waitFor } from './wait.js';
 
 export interface WatchedExtender {
