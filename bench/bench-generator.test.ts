@@ -10,11 +10,10 @@ import { bindBodies, requestBodies } from './request-bodies.js';
 import { median, percentile } from './stats.js';
 import { applyList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
-import { createExtender } from '../src/extender.js';
+import { Extender } from '../src/extender.js';
 import { decodeCandidateArgs } from '../src/http/candidate-args.js';
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
-import type { StaticReadiness } from '../src/readiness.js';
 import { listen } from '../src/http/serve.js';
 import { CONFLICTING_PROFILE } from '../src/sysctl-index/profile-intern.js';
 import type { KubePod } from '../src/sysctl-index/kube-objects.js';
@@ -33,7 +32,7 @@ const TEAM = DEFAULT_POLICY.keys.teamLabel;
 
 function loaded(spec = SMALL) {
   const { plan, list } = generateCluster(spec);
-  const extender = createExtender({ policy: DEFAULT_POLICY });
+  const extender = new Extender({ policy: DEFAULT_POLICY, readiness: { check: () => ({ ready: true }) } });
   const counts = applyList(extender.index, list);
   return { plan, list, extender, counts };
 }
@@ -145,7 +144,6 @@ describe('bind pool', () => {
 
   it("reads the extender's bind outcomes from its metrics", async () => {
     const { plan, extender } = loaded(spec);
-    (extender.readiness as StaticReadiness).markLoaded();
     const server = await listen(extender.app, '127.0.0.1', 0);
     try {
       const first = JSON.parse(bindBodies(plan)[0]!);

@@ -19,8 +19,7 @@ import { WatchSource } from '../src/cluster/index-source.js';
 import { loadKubeConfig } from '../src/cluster/kube-config.js';
 import { applyList, readSnapshotFile } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
-import { createExtender, type Extender } from '../src/extender.js';
-import { StaticReadiness } from '../src/readiness.js';
+import { Extender } from '../src/extender.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import type { KubeNamespace, KubeNode, KubePod } from '../src/sysctl-index/kube-objects.js';
 import { generateCluster } from './cluster-generator.js';
@@ -108,8 +107,8 @@ function measureEvents(nodes: number, podsPerNode: number, seed: number, rounds:
 }
 
 async function measureMemory(snapshot: string): Promise<MemoryFigures> {
-  const readiness = new StaticReadiness();
-  const extender = createExtender({ policy: DEFAULT_POLICY, readiness });
+  // Nothing asks: memory only.
+  const extender = new Extender({ policy: DEFAULT_POLICY, readiness: { check: () => ({ ready: true }) } });
   collectGarbage();
   const before = process.memoryUsage();
   let started = performance.now();
@@ -118,7 +117,6 @@ async function measureMemory(snapshot: string): Promise<MemoryFigures> {
   started = performance.now();
   const counts = applyList(extender.index, list);
   const applyMs = performance.now() - started;
-  readiness.markLoaded();
   list = undefined;
   const { afterLoad, after } = await settleMemory();
   if (extender.index.stats.pods !== counts.pods) throw new Error('index lost pods');
@@ -129,7 +127,7 @@ async function measureWatchMemory(kubeconfigFile: string): Promise<WatchMemoryFi
   // What main.ts builds for --kubeconfig: the extender binding through the API, a WatchSource filling its index.
   const kubeConfig = loadKubeConfig(kubeconfigFile);
   if (!kubeConfig) throw new Error(`no cluster in ${kubeconfigFile}`);
-  const extender: Extender = createExtender({ policy: DEFAULT_POLICY, readiness: { check: () => source.check() }, bindingTarget: new ApiBindingTarget(kubeConfig) });
+  const extender: Extender = new Extender({ policy: DEFAULT_POLICY, readiness: { check: () => source.check() }, bindingTarget: new ApiBindingTarget(kubeConfig) });
   const source = new WatchSource({ kubeConfig, registry: extender.metrics.registry, staleAfterSeconds: extender.generation.policy.staleAfterSeconds });
   collectGarbage();
   const before = process.memoryUsage();

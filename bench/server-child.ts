@@ -11,8 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { applyList, loadSnapshotFile } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
-import { createExtender } from '../src/extender.js';
-import { StaticReadiness } from '../src/readiness.js';
+import { Extender } from '../src/extender.js';
 import { listen } from '../src/http/serve.js';
 import { createBaselineServer } from './baseline-server.js';
 import { generateCluster } from './cluster-generator.js';
@@ -58,10 +57,9 @@ async function main(): Promise<void> {
       break;
     }
     case 'extender': {
-      const readiness = new StaticReadiness();
-      const { index, app } = createExtender({ policy: DEFAULT_POLICY, readiness });
+      // Ready from the start: nothing reaches it before the index is loaded and it listens.
+      const { index, app } = new Extender({ policy: DEFAULT_POLICY, readiness: { check: () => ({ ready: true }) } });
       pods = spec.snapshotFile ? loadSnapshotFile(index, spec.snapshotFile).pods : applyList(index, generateCluster(spec).list).pods;
-      readiness.markLoaded();
       server = (await listen(app, '127.0.0.1', 0)).server;
       break;
     }

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { applyList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
-import { createExtender } from '../src/extender.js';
+import { Extender } from '../src/extender.js';
 import { decodeCandidateArgs, type CandidateArgs } from '../src/http/candidate-args.js';
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
@@ -61,7 +61,8 @@ function medianPhases(all: PhaseTimes[]): PhaseTimes {
 function measure(spec: ClusterSpec): VerbBreakdown {
   const nodes = spec.nodes;
   const { plan, list } = generateCluster(spec);
-  const extender = createExtender({ policy: DEFAULT_POLICY });
+  // The verbs are called directly: readiness is never asked.
+  const extender = new Extender({ policy: DEFAULT_POLICY, readiness: { check: () => ({ ready: true }) } });
   applyList(extender.index, list);
   const bodies = requestBodies(plan, 'names', 1);
   const byVerb = {} as VerbBreakdown['byVerb'];

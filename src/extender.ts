@@ -5,7 +5,7 @@ import type { Policy } from './config/policy.js';
 import { createApp, createOpsApp } from './http/app.js';
 import { generationOf, type Generation } from './http/generation.js';
 import { ExtenderMetrics } from './http/metrics.js';
-import { StaticReadiness, type Readiness } from './readiness.js';
+import type { Readiness } from './readiness.js';
 import { createLogger } from './logging.js';
 import { RefusalLog } from './status/refusal-log.js';
 import { ClusterIndex } from './sysctl-index/cluster-index.js';
@@ -13,8 +13,8 @@ import { ClusterIndex } from './sysctl-index/cluster-index.js';
 export interface ExtenderOptions {
   readonly policy: Policy;
   readonly logger?: Logger;
-  /** Defaults to a StaticReadiness the caller marks loaded (snapshot, demo). */
-  readonly readiness?: Readiness;
+  /** What /readyz and the verbs ask: the index source's, and the policy source's. */
+  readonly readiness: Readiness;
   /** Where bind writes Bindings; defaults to the index itself (snapshot and demo modes). */
   readonly bindingTarget?: BindingTarget;
   /** What GET /config shows besides the policy (its source, a rejected reload). */
@@ -39,7 +39,7 @@ export class Extender {
 
   constructor(options: ExtenderOptions) {
     this.current = generationOf(options.policy, new ClusterIndex(options.policy));
-    this.readiness = options.readiness ?? new StaticReadiness();
+    this.readiness = options.readiness;
     this.metrics = new ExtenderMetrics(() => this.current.index);
     this.metrics.trackReadiness(this.readiness);
     this.binder = new Binder({
@@ -73,9 +73,4 @@ export class Extender {
     if (index !== this.current.index) this.binder.carryAssumptionsTo(index);
     this.current = generationOf(policy, index, this.current);
   }
-}
-
-/** Kept for callers that prefer a function. */
-export function createExtender(options: ExtenderOptions): Extender {
-  return new Extender(options);
 }

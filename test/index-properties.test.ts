@@ -264,7 +264,7 @@ function normalForm(index: ClusterIndex, model: Model) {
       profile: entriesOf(index, view.profileId),
     };
   });
-  const namespaces = NAMESPACE_NAMES.map((name) => ({ name, known: index.hasNamespace(name), team: index.teamOfNamespace(name) }));
+  const namespaces = NAMESPACE_NAMES.map((name) => ({ name, team: index.teamOfNamespace(name) }));
   const pods = model.everPods.map(([ns, name]) => {
     const p = index.pod(ns, name);
     return {

@@ -15,12 +15,13 @@ import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { PolicyReloader } from '../src/config/policy-reloader.js';
 import { Extender } from '../src/extender.js';
 import { createLogger } from '../src/logging.js';
+import { StaticReadiness } from './support/readiness.js';
 
 const MONITORING = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'monitoring');
 
 /** Name to type (counter, gauge, histogram, summary) of every metric an extender in watch mode with a reloadable policy exports. */
 async function exportedMetrics(): Promise<Map<string, string>> {
-  const extender = new Extender({ policy: DEFAULT_POLICY });
+  const extender = new Extender({ policy: DEFAULT_POLICY, readiness: new StaticReadiness() });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     clusters: [{ name: 'c', server: 'http://127.0.0.1:9', skipTLSVerify: true }],

@@ -6,7 +6,7 @@ import { applyList, type KubeList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { demoCluster } from '../src/demo/demo-cluster.js';
 import { Extender } from '../src/extender.js';
-import { StaticReadiness } from '../src/readiness.js';
+import { StaticReadiness } from './support/readiness.js';
 import { listen, type Listening } from '../src/http/serve.js';
 import { RefusalLog } from '../src/status/refusal-log.js';
 import { StatusCache } from '../src/status/status-cache.js';

@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { Extender } from '../src/extender.js';
 import { listen, type Listening } from '../src/http/serve.js';
-import { StaticReadiness } from '../src/readiness.js';
+import { StaticReadiness } from './support/readiness.js';
 import { makeCerts, type TestCerts } from './support/certs.js';
 import { waitFor } from './support/wait.js';
 

@@ -122,10 +122,6 @@ export class ClusterIndex {
     return this.namespaces.get(namespace)?.team;
   }
 
-  hasNamespace(name: string): boolean {
-    return this.namespaces.has(name);
-  }
-
   // --- nodes ------------------------------------------------------------------------------
 
   upsertNode(node: KubeNode): boolean {

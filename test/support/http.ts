@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyList, type KubeList } from '../../src/cluster/snapshot.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/config/policy.js';
-import { createExtender, type Extender } from '../../src/extender.js';
-import { StaticReadiness } from '../../src/readiness.js';
+import { Extender } from '../../src/extender.js';
 import { listen } from '../../src/http/serve.js';
+import { StaticReadiness } from './readiness.js';
 
 /** test/fixtures/kube-scheduler: real request bodies from kube-scheduler v1.26.1 (see its README). */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'kube-scheduler');
@@ -28,7 +28,7 @@ export interface RunningExtender {
 /** A real extender listening on a free loopback port, its index loaded from `list`. */
 export async function startExtender(list: KubeList, policy: Policy = DEFAULT_POLICY, loaded = true): Promise<RunningExtender> {
   const readiness = new StaticReadiness();
-  const extender = createExtender({ policy, readiness });
+  const extender = new Extender({ policy, readiness });
   applyList(extender.index, list);
   if (loaded) readiness.markLoaded();
   const listening = await listen(extender.app, '127.0.0.1', 0);
