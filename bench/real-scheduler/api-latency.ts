@@ -7,7 +7,7 @@
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import { KubeHttp } from '../../src/cluster/kube-http.js';
-import type { ControlPlane } from '../../test/e2e/control-plane.js';
+import type { ControlPlane } from '../../support/real-cluster/control-plane.js';
 
 export interface LatencyFigures {
   readonly client: string;

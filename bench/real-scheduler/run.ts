@@ -12,10 +12,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ControlPlane, findKubeAssets, probe, waitUntil, type Proc } from '../../test/e2e/control-plane.js';
-import { createNamespaces, createNodes, createPods, deleteAllPods, listPods, nodeLayout, podBurst } from '../../test/e2e/cluster-objects.js';
-import { violations } from '../../test/e2e/invariants.js';
-import { schedulerConfig } from '../../test/e2e/scheduler-config.js';
+import { ControlPlane, findKubeAssets, probe, waitUntil, type Proc } from '../../support/real-cluster/control-plane.js';
+import { createNamespaces, createNodes, createPods, deleteAllPods, listPods, nodeLayout, podBurst } from '../../support/real-cluster/cluster-objects.js';
+import { violations } from '../../support/real-cluster/invariants.js';
+import { schedulerConfig } from '../../support/real-cluster/scheduler-config.js';
 import { apiLatency, type LatencyFigures } from './api-latency.js';
 
 interface Variant {

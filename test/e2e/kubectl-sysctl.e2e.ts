@@ -9,8 +9,8 @@ import { accessSync, chmodSync, constants, mkdirSync, symlinkSync, writeFileSync
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespaces, createNodes, createPods, nodeLayout, podBurst } from './cluster-objects.js';
-import { ControlPlane, findKubeAssets } from './control-plane.js';
+import { createNamespaces, createNodes, createPods, nodeLayout, podBurst } from '../../support/real-cluster/cluster-objects.js';
+import { ControlPlane, findKubeAssets } from '../../support/real-cluster/control-plane.js';
 
 const PLUGIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'kubectl-sysctl.js');
 const found = findKubeAssets();

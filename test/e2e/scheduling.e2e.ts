@@ -5,10 +5,10 @@
  * $KUBE_ASSETS or etcd is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane, findKubeAssets, probe, waitUntil, type Proc } from './control-plane.js';
-import { createNamespaces, createNodes, createPods, listPods, nodeLayout, podBurst, SYSCTLS, type PodList } from './cluster-objects.js';
-import { violations } from './invariants.js';
-import { schedulerConfig } from './scheduler-config.js';
+import { ControlPlane, findKubeAssets, probe, waitUntil, type Proc } from '../../support/real-cluster/control-plane.js';
+import { createNamespaces, createNodes, createPods, listPods, nodeLayout, podBurst, SYSCTLS, type PodList } from '../../support/real-cluster/cluster-objects.js';
+import { violations } from '../../support/real-cluster/invariants.js';
+import { schedulerConfig } from '../../support/real-cluster/scheduler-config.js';
 
 const found = findKubeAssets();
 if ('missing' in found) console.warn(`end-to-end suite skipped: ${found.missing}`);
