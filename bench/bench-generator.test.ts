@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { passAll } from './baseline-server.js';
 import { BindPool, bindOutcomes } from './bind-pool.js';
-import { generateCluster, planCluster } from './cluster-generator.js';
+import { generateCluster, planCluster } from '../support/synthetic-cluster/cluster-generator.js';
 import { NaiveCluster } from './naive-server.js';
 import { bindBodies, requestBodies } from './request-bodies.js';
 import { median, percentile } from './stats.js';

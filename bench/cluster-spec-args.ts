@@ -1,6 +1,6 @@
 /** One way to hand a ClusterSpec to a child process on its command line, and read it back. */
-import type { ClusterSpec } from './cluster-generator.js';
-import { DEFAULT_SHAPE, describeShape, parseShape } from './cluster-shape.js';
+import type { ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
+import { DEFAULT_SHAPE, describeShape, parseShape } from '../support/synthetic-cluster/cluster-shape.js';
 
 /** parseArgs options of every child that builds a cluster. */
 export const CLUSTER_OPTIONS = {

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { FakeApiServer, type Resource } from '../support/fake-api-server.js';
-import { clusterItems, planCluster } from './cluster-generator.js';
+import { clusterItems, planCluster } from '../support/synthetic-cluster/cluster-generator.js';
 import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
 import type { ChildReady } from './server-child.js';
 

@@ -22,7 +22,7 @@ import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { Extender } from '../src/extender.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import type { KubeNamespace, KubeNode, KubePod } from '../src/sysctl-index/kube-objects.js';
-import { generateCluster } from './cluster-generator.js';
+import { generateCluster } from '../support/synthetic-cluster/cluster-generator.js';
 import { procStatusBytes } from './proc-status.js';
 import { median } from './stats.js';
 

@@ -13,7 +13,7 @@ import { kubeConfigFor } from '../support/fake-api-server.js';
 import { EXTENDER_MAIN } from './bench-paths.js';
 import { deploymentNodeOptions, youngGenerationOptions } from '../support/deployment-node-options.js';
 import { runChild } from './child-runner.js';
-import { writeSnapshotFile, type ClusterSpec } from './cluster-generator.js';
+import { writeSnapshotFile, type ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
 import type { EventRates, MemoryFigures, WatchMemoryFigures } from './index-child.js';
 import { procStatusBytes } from './proc-status.js';
 import { startFakeApiServer } from './server-process.js';

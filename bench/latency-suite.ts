@@ -7,7 +7,7 @@
  */
 import { checkAnswers, type AnswerCheck } from './answer-check.js';
 import { BindPool, bindOutcomes, checkBinds } from './bind-pool.js';
-import { planCluster, type ClusterPlan } from './cluster-generator.js';
+import { planCluster, type ClusterPlan } from '../support/synthetic-cluster/cluster-generator.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { waitUntilIdle, waitUntilMachineQuiet } from './proc-status.js';
 import { bindBodies, requestBodies } from './request-bodies.js';

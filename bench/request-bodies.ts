@@ -4,9 +4,9 @@
  * `"Nodes":{"metadata":{},"items":[full Nodes]},"NodeNames":null`. Top-level key order as Go
  * writes it: Pod, Nodes, NodeNames.
  */
-import { nodeObjectOf, pendingPodPlans, type ClusterPlan } from './cluster-generator.js';
-import { DEFAULT_TOLERATIONS, KEYS, type KubeObject } from './kube-templates.js';
-import { podSysctls, profileNamed, sysctlConf } from './sysctl-profiles.js';
+import { nodeObjectOf, pendingPodPlans, type ClusterPlan } from '../support/synthetic-cluster/cluster-generator.js';
+import { DEFAULT_TOLERATIONS, KEYS, type KubeObject } from '../support/synthetic-cluster/kube-templates.js';
+import { podSysctls, profileNamed, sysctlConf } from '../support/synthetic-cluster/sysctl-profiles.js';
 
 export type CandidateMode = 'names' | 'nodes';
 

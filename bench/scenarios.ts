@@ -3,7 +3,7 @@
  * `percentageOfNodesToScore` sends at 5,000 nodes (50 - nodes/125 percent), 100% the worst case
  * and the SPEC section 6 bar.
  */
-import type { ClusterSpec } from './cluster-generator.js';
+import type { ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
 import type { CandidateMode } from './request-bodies.js';
 
 /** bind: kube-scheduler's last call per pod, `{"PodName", "PodNamespace", "PodUID", "Node"}`. */

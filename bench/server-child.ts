@@ -14,7 +14,7 @@ import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { Extender } from '../src/extender.js';
 import { listen } from '../src/http/serve.js';
 import { createBaselineServer } from './baseline-server.js';
-import { generateCluster } from './cluster-generator.js';
+import { generateCluster } from '../support/synthetic-cluster/cluster-generator.js';
 import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
 import { listenOnLoopback } from './json-http.js';
 import { createNaiveServer } from './naive-server.js';

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { ClusterSpec } from './cluster-generator.js';
+import type { ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
 import { clusterSpecArgs } from './cluster-spec-args.js';
 import { youngGenerationOptions } from '../support/deployment-node-options.js';
 import type { ChildReady, ServerKind, ServerTimings } from './server-child.js';

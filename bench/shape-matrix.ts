@@ -9,8 +9,8 @@
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULTS_DIR } from './bench-paths.js';
-import type { ClusterSpec } from './cluster-generator.js';
-import { parseShape, type ClusterShape } from './cluster-shape.js';
+import type { ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
+import { parseShape, type ClusterShape } from '../support/synthetic-cluster/cluster-shape.js';
 import type { GroupResult } from './latency-suite.js';
 import { scenario, TARGET_SIZE, type CandidateVerb, type Scenario } from './scenarios.js';
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXTENDER_MAIN } from './bench-paths.js';
 import { bounded } from './cli-args.js';
-import { planCluster, writeSnapshotFile } from './cluster-generator.js';
+import { planCluster, writeSnapshotFile } from '../support/synthetic-cluster/cluster-generator.js';
 import { youngGenerationOptions } from '../support/deployment-node-options.js';
 import { requestBodies } from './request-bodies.js';
 

@@ -14,7 +14,7 @@ import { decodeCandidateArgs, type CandidateArgs } from '../src/http/candidate-a
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
 import { passAll } from './baseline-server.js';
-import { generateCluster, type ClusterSpec } from './cluster-generator.js';
+import { generateCluster, type ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
 import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
 import { requestBodies } from './request-bodies.js';
 import type { CandidateVerb } from './scenarios.js';

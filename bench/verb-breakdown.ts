@@ -1,7 +1,7 @@
 /** Parent side of verb-breakdown-child.ts: the in-process cost of one call, phase by phase. */
 import { fileURLToPath } from 'node:url';
 import { runChild } from './child-runner.js';
-import type { ClusterSpec } from './cluster-generator.js';
+import type { ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
 import { clusterSpecArgs } from './cluster-spec-args.js';
 import type { VerbBreakdown } from './verb-breakdown-child.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { generateCluster } from '../bench/cluster-generator.js';
+import { generateCluster } from '../support/synthetic-cluster/cluster-generator.js';
 import { applyList, type KubeList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { demoCluster } from '../src/demo/demo-cluster.js';

@@ -10,9 +10,9 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { KubeList } from '../src/cluster/snapshot.js';
+import type { KubeList } from '../../src/cluster/snapshot.js';
 import { daemonSetObject, namespaceObject, nodeObject, podObject, type KubeObject } from './kube-templates.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../prng.js';
 import { DEFAULT_SHAPE, nodeNamer, type ClusterShape } from './cluster-shape.js';
 import { ALLOW_ALL_UNSAFE, PLAIN, PLAIN_NODE_ALLOW_LISTS, profilesOf, podSysctls, sysctlConf, type SysctlProfile } from './sysctl-profiles.js';
 

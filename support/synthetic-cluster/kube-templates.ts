@@ -4,7 +4,7 @@
  * as `kubectl get -o json` prints it (about 3 kB), a Namespace. Sub-objects that are the
  * same on every object are shared in memory (only serialised text matters for the bench).
  */
-import { DEFAULT_POLICY } from '../src/config/policy.js';
+import { DEFAULT_POLICY } from '../../src/config/policy.js';
 
 export const KEYS = DEFAULT_POLICY.keys;
 
