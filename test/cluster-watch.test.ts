@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterWatch } from '../src/cluster/cluster-watch.js';
 import { WatchMetrics } from '../src/cluster/watch-metrics.js';
+import { WatchSource } from '../src/cluster/index-source.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { ClusterIndex } from '../src/sysctl-index/cluster-index.js';
 import { pino, type Logger } from 'pino';
@@ -209,5 +210,22 @@ describe('ClusterWatch over a paged list', () => {
     const indexed = () => index.podRefs().map((r) => `${r.namespace}/${r.name}`);
     await waitFor(() => indexed().length === expected.size && indexed().every((key) => expected.has(key)), 'index caught up');
     expect(index.pod('ns-a', 'p-00000')).toBeUndefined();
+  });
+});
+
+describe('WatchSource', () => {
+  it('registers the watch metrics once: a rebuild for new keys counts into them, and the age gauge follows the watch in service', async () => {
+    const source = new WatchSource({ kubeConfig: kubeConfigFor(api.url), registry, staleAfterSeconds: 60 });
+    source.start(index);
+    await waitFor(() => source.check().ready, 'ready');
+    const rebuilt = await source.rebuild(DEFAULT_POLICY);
+    api.create('pods', pod('team-a', 'after-rebuild', { node: 'n2' }));
+    await waitFor(() => rebuilt.pod('team-a', 'after-rebuild') !== undefined, 'the new watch applies events');
+    await source.stop();
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/sysctl_extender_watch_relists_total\{kind="pods"\} 2/);
+    expect(metrics).toMatch(/sysctl_extender_watch_events_total\{kind="pods",type="ADDED"\} [1-9]/);
+    // Read from the new watch: the event came after the swap, and the old watch is stopped.
+    expect(metrics).toMatch(/^sysctl_extender_watch_last_event_age_seconds\{kind="pods"\} \d/m);
   });
 });

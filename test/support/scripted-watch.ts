@@ -24,11 +24,6 @@ export class ScriptedWatch implements ResourceWatch {
     if (n < this.streams.length) return Promise.resolve(this.streams[n]!);
     return new Promise((resolve) => this.waiting.push({ n, resolve }));
   }
-
-  /** The next stream the reflector opens after those opened so far. */
-  next(): Promise<ScriptedStream> {
-    return this.stream(this.streams.length);
-  }
 }
 
 export class ScriptedStream {
