@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { Binder } from './cluster/binder.js';
 import { IndexBindingTarget, type BindingTarget } from './cluster/binding-target.js';
 import type { Policy } from './config/policy.js';
@@ -19,6 +20,8 @@ export interface ExtenderOptions {
   readonly bindingTarget?: BindingTarget;
   /** What GET /config shows besides the policy (its source, a rejected reload). */
   readonly configStatus?: () => object;
+  /** Where the metrics go; main's, which the watch and the policy reloader register on too. */
+  readonly registry?: Registry;
 }
 
 /**
@@ -40,7 +43,7 @@ export class Extender {
   constructor(options: ExtenderOptions) {
     this.current = generationOf(options.policy, new ClusterIndex(options.policy));
     this.readiness = options.readiness;
-    this.metrics = new ExtenderMetrics(() => this.current.index);
+    this.metrics = new ExtenderMetrics(() => this.current.index, options.registry);
     this.metrics.trackReadiness(this.readiness);
     this.binder = new Binder({
       index: () => this.current.index,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError } from 'commander';
+import { Registry } from 'prom-client';
 import { ApiBindingTarget } from './cluster/binding-target.js';
 import { ListSource, WatchSource, type IndexSource } from './cluster/index-source.js';
 import { loadKubeConfig } from './cluster/kube-config.js';
@@ -8,13 +9,13 @@ import { SnapshotError } from './cluster/snapshot.js';
 import { DEFAULT_POLICY, loadPolicyFile, needsReindex, type Policy } from './config/policy.js';
 import { parseConfigMapRef, PolicyConfigMapWatcher } from './config/policy-configmap-watcher.js';
 import { PolicyFileWatcher } from './config/policy-file-watcher.js';
-import { PolicyReloader } from './config/policy-reloader.js';
+import { PolicyReloader, type PolicyOffer } from './config/policy-reloader.js';
 import { demoCluster } from './demo/demo-cluster.js';
 import { Extender } from './extender.js';
-import type { Readiness } from './readiness.js';
-import { listen, type Listening } from './http/serve.js';
+import { listen } from './http/serve.js';
 import type { TlsFiles } from './http/tls-files.js';
 import { createLogger } from './logging.js';
+import { allReady } from './readiness.js';
 
 interface Options {
   snapshot?: string;
@@ -78,81 +79,69 @@ function prepare(options: Options): Prepared {
   return { policy, tls, kubeConfig, sourceName: `cluster ${kubeConfig.getCurrentCluster()?.server}` };
 }
 
+/** Runs `step`; a failure it expects (bad flags, an unusable file, a taken port) exits 2 with its message. */
+async function orExit<T>(step: () => T | Promise<T>, expected: (err: unknown) => boolean = () => true): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (!expected(err)) throw err;
+    process.stderr.write(`sysctl-extender: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
   const options = program.parse().opts<Options>();
   const logger = createLogger();
-  let prepared: ReturnType<typeof prepare>;
-  try {
-    prepared = prepare(options);
-  } catch (err) {
-    process.stderr.write(`sysctl-extender: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  const { policy, kubeConfig, tls, sourceName } = prepared;
+  const { policy, list, kubeConfig, tls, sourceName } = await orExit(() => prepare(options));
+  // One registry: the extender's metrics, the watch's and the policy reloader's.
+  const registry = new Registry();
 
-  // The policy source comes first: readiness waits for a ConfigMap policy to be known.
-  let reloader: PolicyReloader | undefined;
-  let configMapWatcher: PolicyConfigMapWatcher | undefined;
-  let fileWatcher: PolicyFileWatcher | undefined;
-  let source: IndexSource | undefined = prepared.list;
-  const readiness: Readiness = {
-    check: () => {
-      if (configMapWatcher && !configMapWatcher.synced) return { ready: false, reason: `policy ConfigMap ${options.configMap} not read yet` };
-      return source?.check() ?? { ready: false, reason: 'starting' };
-    },
-  };
+  // The sources: what fills the index, and where the policy comes from. Readiness is theirs:
+  // a ConfigMap policy must be read first, then the index must be complete.
+  const indexSource: IndexSource = list ?? new WatchSource({ kubeConfig: kubeConfig!, registry, logger, staleAfterSeconds: policy.staleAfterSeconds });
+  const configMap = options.configMap ? parseConfigMapRef(options.configMap) : undefined;
+  // The watchers hand what they read to the reloader, made below once the extender exists.
+  const offer = (next: PolicyOffer): Promise<void> => reloader!.offer(next);
+  const configMapWatcher = configMap && new PolicyConfigMapWatcher(kubeConfig!, configMap.namespace, configMap.name, offer);
+  const fileWatcher = options.config ? new PolicyFileWatcher(options.config, offer) : undefined;
+
   const extender: Extender = new Extender({
     policy,
     logger,
-    readiness,
+    registry,
+    readiness: allReady(configMapWatcher, indexSource),
     bindingTarget: kubeConfig ? new ApiBindingTarget(kubeConfig) : undefined,
     configStatus: () => reloader?.status ?? { source: 'defaults' },
   });
-  source ??= new WatchSource({ kubeConfig: kubeConfig!, registry: extender.metrics.registry, logger, staleAfterSeconds: policy.staleAfterSeconds });
-  const indexSource = source;
-  try {
-    indexSource.start(extender.index);
-  } catch (err) {
-    if (!(err instanceof SnapshotError)) throw err;
-    process.stderr.write(`sysctl-extender: ${err.message}\n`);
-    process.exit(2);
-  }
-  logger.info({ source: sourceName }, 'index source started');
 
   const policySource = options.config ? `file ${options.config}` : options.configMap ? `configmap ${options.configMap}` : undefined;
-  if (policySource) {
-    reloader = new PolicyReloader({
-      source: policySource,
-      current: () => extender.generation.policy,
-      apply: async (next) => {
-        // New keys change what the index reads from every object: rebuild it, then swap.
-        if (needsReindex(extender.generation.policy, next)) extender.swap(next, await indexSource.rebuild(next));
-        else extender.swap(next);
-        indexSource.follow(next);
-      },
-      logger,
-      registry: extender.metrics.registry,
-    });
-    if (options.config) {
-      fileWatcher = new PolicyFileWatcher(options.config, (offer) => reloader!.offer(offer));
-      await fileWatcher.poll();
-      fileWatcher.start();
-    } else {
-      const { namespace, name } = parseConfigMapRef(options.configMap!);
-      configMapWatcher = new PolicyConfigMapWatcher(kubeConfig!, namespace, name, (offer) => reloader!.offer(offer));
-      configMapWatcher.start();
-    }
-  }
+  const reloader: PolicyReloader | undefined = policySource
+    ? new PolicyReloader({
+        source: policySource,
+        current: () => extender.generation.policy,
+        apply: async (next) => {
+          // New keys change what the index reads from every object: rebuild it, then swap.
+          if (needsReindex(extender.generation.policy, next)) extender.swap(next, await indexSource.rebuild(next));
+          else extender.swap(next);
+          indexSource.follow(next);
+        },
+        logger,
+        registry,
+      })
+    : undefined;
 
-  let listening: Listening;
-  let ops: Listening | undefined;
-  try {
-    listening = await listen(extender.app, options.host, options.port, { tls, logger });
-    if (options.metricsPort !== undefined) ops = await listen(extender.opsApp, options.metricsHost, options.metricsPort);
-  } catch (err) {
-    process.stderr.write(`sysctl-extender: ${(err as Error).message}\n`);
-    process.exit(2);
+  // Start: the index, then the policy (a file is read once before serving), then the listeners.
+  await orExit(() => indexSource.start(extender.index), (err) => err instanceof SnapshotError);
+  logger.info({ source: sourceName }, 'index source started');
+  if (fileWatcher) {
+    await fileWatcher.poll();
+    fileWatcher.start();
   }
+  configMapWatcher?.start();
+
+  const listening = await orExit(() => listen(extender.app, options.host, options.port, { tls, logger }));
+  const ops = options.metricsPort === undefined ? undefined : await orExit(() => listen(extender.opsApp, options.metricsHost, options.metricsPort!));
   logger.info({ url: listening.url, port: listening.port }, `listening on ${listening.url}`);
   if (ops) logger.info({ url: ops.url, port: ops.port }, `serving metrics and probes on ${ops.url}`);
 

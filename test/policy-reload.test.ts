@@ -8,6 +8,7 @@ import { PolicyConfigMapWatcher } from '../src/config/policy-configmap-watcher.j
 import { PolicyFileWatcher } from '../src/config/policy-file-watcher.js';
 import { PolicyReloader } from '../src/config/policy-reloader.js';
 import { createLogger } from '../src/logging.js';
+import { allReady } from '../src/readiness.js';
 import { FakeApiServer, kubeConfigFor } from '../support/fake-api-server.js';
 import { waitFor } from './support/wait.js';
 
@@ -149,6 +150,13 @@ describe('PolicyFileWatcher', () => {
 });
 
 describe('PolicyConfigMapWatcher', () => {
+  it('is not ready before its first list, naming the ConfigMap; allReady gives the first reason', () => {
+    const unread = new PolicyConfigMapWatcher(kubeConfigFor('http://127.0.0.1:9'), 'ns', 'policy', async () => {});
+    expect(unread.check()).toEqual({ ready: false, reason: 'policy ConfigMap ns/policy not read yet' });
+    expect(allReady(unread, { check: () => ({ ready: false, reason: 'index' }) }).check()).toEqual(unread.check());
+    expect(allReady(undefined, { check: () => ({ ready: true }) }).check()).toEqual({ ready: true });
+  });
+
   let api: FakeApiServer;
   let watcher: PolicyConfigMapWatcher | undefined;
   beforeEach(async () => {

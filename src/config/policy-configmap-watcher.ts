@@ -2,6 +2,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { DelayFn } from '../watch/backoff.js';
 import { Reflector, type ListPage } from '../watch/reflector.js';
 import { clientNodeWatch } from '../watch/resource-watch.js';
+import type { Readiness } from '../readiness.js';
 import type { PolicyOffer } from './policy-reloader.js';
 
 /** The ConfigMap data key holding the policy (JSON or YAML). */
@@ -17,7 +18,7 @@ interface ConfigMapLike {
  * within a second, without the kubelet's minute-long mounted-volume sync. Deleting the
  * ConfigMap, or its key, keeps the policy in force and says so.
  */
-export class PolicyConfigMapWatcher {
+export class PolicyConfigMapWatcher implements Readiness {
   private readonly reflector: Reflector<ConfigMapLike>;
   private seen = false;
 
@@ -64,6 +65,11 @@ export class PolicyConfigMapWatcher {
   /** Whether the first list came back: until then the operator's policy is not known. */
   get synced(): boolean {
     return this.seen;
+  }
+
+  /** Not ready until synced: the verbs must not answer by a policy the operator replaced. */
+  check(): { ready: true } | { ready: false; reason: string } {
+    return this.seen ? { ready: true } : { ready: false, reason: `policy ConfigMap ${this.namespace}/${this.name} not read yet` };
   }
 }
 

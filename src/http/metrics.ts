@@ -8,32 +8,34 @@ import type { BindResult } from '../cluster/binder.js';
 
 /** Prometheus metrics of one extender instance, on its own registry (tests run several). */
 export class ExtenderMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
+  private readonly requestDuration: Histogram;
+  private readonly rejections: Counter;
+  private readonly binds: Counter;
 
-  private readonly requestDuration = new Histogram({
-    name: 'sysctl_extender_request_duration_seconds',
-    help: 'Time to answer a kube-scheduler call, by verb and HTTP status code.',
-    labelNames: ['verb', 'code'],
-    // Around the 1 ms a filter over 5,000 node names takes, up to kube-scheduler's 5 s timeout.
-    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-    registers: [this.registry],
-  });
-
-  private readonly rejections = new Counter({
-    name: 'sysctl_extender_filter_rejections_total',
-    help: 'Nodes rejected by filter, by reason code.',
-    labelNames: ['reason'],
-    registers: [this.registry],
-  });
-
-  private readonly binds = new Counter({
-    name: 'sysctl_extender_binds_total',
-    help: 'Bind calls by outcome: bound, refused (by the rules or the pod\'s state), api_failed (the API server did not take the Binding).',
-    labelNames: ['outcome'],
-    registers: [this.registry],
-  });
-
-  constructor(index: () => ClusterIndex) {
+  /** `registry`: where these go; the caller's when sources register their own metrics beside them. */
+  constructor(index: () => ClusterIndex, registry: Registry = new Registry()) {
+    this.registry = registry;
+    this.requestDuration = new Histogram({
+      name: 'sysctl_extender_request_duration_seconds',
+      help: 'Time to answer a kube-scheduler call, by verb and HTTP status code.',
+      labelNames: ['verb', 'code'],
+      // Around the 1 ms a filter over 5,000 node names takes, up to kube-scheduler's 5 s timeout.
+      buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [this.registry],
+    });
+    this.rejections = new Counter({
+      name: 'sysctl_extender_filter_rejections_total',
+      help: 'Nodes rejected by filter, by reason code.',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.binds = new Counter({
+      name: 'sysctl_extender_binds_total',
+      help: 'Bind calls by outcome: bound, refused (by the rules or the pod\'s state), api_failed (the API server did not take the Binding).',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
     const gauge = (name: string, help: string, read: (s: ClusterIndex['stats']) => number): void => {
       new Gauge({
         name,
