@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { RuleMode } from '../filter/filter-node.js';
+import type { PolicyKeys } from '../sysctl-index/policy-keys.js';
 import schema from './policy.schema.json' with { type: 'json' };
 
 /**
@@ -21,15 +22,6 @@ export interface Policy {
   readonly assumedPlacementTtlSeconds: number;
   readonly staleAfterSeconds: number;
   readonly bodyLimitBytes: number;
-}
-
-export interface PolicyKeys {
-  /** Namespace label and node label naming a team. */
-  readonly teamLabel: string;
-  /** Node annotation (declared node-level values) and pod annotation (node-level values needed). */
-  readonly sysctlsAnnotation: string;
-  /** Node annotation mirroring the kubelet's `--allowed-unsafe-sysctls`. */
-  readonly allowedUnsafeSysctlsAnnotation: string;
 }
 
 export const DEFAULT_POLICY: Policy = deepFreeze({

@@ -1,4 +1,4 @@
-import type { PolicyKeys } from '../config/policy.js';
+import type { PolicyKeys } from './policy-keys.js';
 import { SysctlClassifier } from './classify.js';
 import { detachedCopy, detachedCopyOf, SharedStrings } from './detached-string.js';
 import type { KubeDaemonSet, KubeNamespace, KubeNode, KubePod } from './kube-objects.js';

@@ -1,4 +1,4 @@
-import type { PolicyKeys } from '../config/policy.js';
+import type { PolicyKeys } from './policy-keys.js';
 import { AllowList } from './allow-list.js';
 import type { SysctlClassifier } from './classify.js';
 import type { KubeNode } from './kube-objects.js';

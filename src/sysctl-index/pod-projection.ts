@@ -1,4 +1,4 @@
-import type { PolicyKeys } from '../config/policy.js';
+import type { PolicyKeys } from './policy-keys.js';
 import type { SysctlClassifier } from './classify.js';
 import type { KubePod } from './kube-objects.js';
 import { readPodNeeds } from './pod-needs.js';
