@@ -9,6 +9,7 @@ import { ExtenderMetrics } from './http/metrics.js';
 import type { Readiness } from './readiness.js';
 import { createLogger } from './logging.js';
 import { RefusalLog } from './status/refusal-log.js';
+import { statusRoutes } from './status/status-routes.js';
 import { ClusterIndex } from './sysctl-index/cluster-index.js';
 
 export interface ExtenderOptions {
@@ -31,7 +32,7 @@ export interface ExtenderOptions {
  */
 export class Extender {
   readonly app: ReturnType<typeof createApp>;
-  /** Health, readiness, metrics and config only, for a listener others may reach. */
+  /** Health, readiness, metrics, config and the status page, for a listener others may reach. */
   readonly opsApp: ReturnType<typeof createOpsApp>;
   readonly metrics: ExtenderMetrics;
   readonly binder: Binder;
@@ -60,7 +61,8 @@ export class Extender {
       refusals: this.refusals,
     };
     this.app = createApp(deps);
-    this.opsApp = createOpsApp(deps);
+    // The status page is for operators: on the operations listener only, never beside the verbs.
+    this.opsApp = createOpsApp(deps, statusRoutes(deps));
   }
 
   get generation(): Generation {

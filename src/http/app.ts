@@ -3,12 +3,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Binder } from '../cluster/binder.js';
 import type { Readiness } from '../readiness.js';
-import type { RefusalLog } from '../status/refusal-log.js';
-import { statusRoutes } from '../status/status-routes.js';
 import { sendError, sendJson } from './answer.js';
 import { bindVerb } from './bind-verb.js';
 import { explainVerb } from './explain-verb.js';
-import { filterVerb } from './filter-verb.js';
+import { filterVerb, type RefusalRecorder } from './filter-verb.js';
 import type { Generation } from './generation.js';
 import { readBody } from './json-body.js';
 import type { ExtenderMetrics } from './metrics.js';
@@ -29,7 +27,7 @@ export interface AppDeps {
   /** What GET /config shows besides the policy in force. */
   readonly configStatus?: () => object;
   /** Where filter records the calls that refused nodes (GET /status shows the last ones). */
-  readonly refusals?: RefusalLog;
+  readonly refusals?: RefusalRecorder;
 }
 
 /** What serves a listener: a node:http request listener. */
@@ -48,14 +46,13 @@ export function createApp(deps: AppDeps): ExtenderHandler {
 }
 
 /**
- * The operations endpoints alone (health, readiness, metrics, config, the status page), for a
- * second listener on the pod IP (`--metrics-port`): Prometheus and the kubelet's probes reach
- * it, while the verbs, `/bind` above all, stay on loopback. The status page is for operators:
- * here only, never beside the verbs. Not timed (the request histogram is kube-scheduler's calls
- * and the extender port's other requests).
+ * The operations endpoints alone (health, readiness, metrics, config) and `pages` (the status
+ * page), for a second listener on the pod IP (`--metrics-port`): Prometheus and the kubelet's
+ * probes reach it, while the verbs, `/bind` above all, stay on loopback. Not timed (the request
+ * histogram is kube-scheduler's calls and the extender port's other requests).
  */
-export function createOpsApp(deps: Omit<AppDeps, 'binder'>): ExtenderHandler {
-  return dispatch([...opsRoutes(deps), ...statusRoutes(deps)], deps);
+export function createOpsApp(deps: Omit<AppDeps, 'binder' | 'refusals'>, pages: readonly Route[] = []): ExtenderHandler {
+  return dispatch([...opsRoutes(deps), ...pages], deps);
 }
 
 /**

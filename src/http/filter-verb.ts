@@ -1,12 +1,11 @@
 import type { Binder } from '../cluster/binder.js';
 import { filterContextFor } from '../filter/filter-context.js';
 import { filterNodes, passing, type Verdicts } from '../filter/filter-nodes.js';
-import type { RefusalLog } from '../status/refusal-log.js';
 import { decodeCandidateArgs, type CandidateArgs } from './candidate-args.js';
 import { encodeFilterResult } from './encode.js';
 import type { Generation } from './generation.js';
 import type { WrittenJson } from './json-writer.js';
-import type { ExtenderMetrics } from './metrics.js';
+import type { ExtenderMetrics, RejectionTally } from './metrics.js';
 import type { Verb } from './verb.js';
 
 /** The filter verb: answers in the mode it was asked in (`NodeNames` or `Nodes`). */
@@ -17,11 +16,16 @@ export function runFilter(args: CandidateArgs, generation: Generation): { answer
   return { verdicts, answer: encodeFilterResult(args.views, verdicts, passingNodes) };
 }
 
+/** Where filter records the calls that refused nodes (the status page's RefusalLog). */
+export interface RefusalRecorder {
+  record(namespace: string | undefined, name: string | undefined, candidates: number, tally: RejectionTally): void;
+}
+
 /**
  * POST /filter: remembers the pod for a bind that outruns the watch, counts the rejections by
  * reason, and records a call that refused nodes for GET /status.
  */
-export function filterVerb(binder: Binder, metrics: ExtenderMetrics, refusals?: RefusalLog): Verb {
+export function filterVerb(binder: Binder, metrics: ExtenderMetrics, refusals?: RefusalRecorder): Verb {
   return {
     name: 'filter',
     handle: (body, generation) => {

@@ -2,9 +2,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Verdicts } from '../filter/filter-nodes.js';
 import type { Rejection } from '../filter/reasons.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
-import type { RejectionTally } from '../status/refusal-log.js';
 import type { Readiness } from '../readiness.js';
 import type { BindResult } from '../cluster/binder.js';
+
+/** Reason codes and their counts for one filter call, as the rejection counter tallies them. */
+export interface RejectionTally {
+  readonly codes: readonly string[];
+  readonly counts: readonly number[];
+}
 
 /** Prometheus metrics of one extender instance, on its own registry (tests run several). */
 export class ExtenderMetrics {

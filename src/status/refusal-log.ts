@@ -1,3 +1,5 @@
+import type { RejectionTally } from '../http/metrics.js';
+
 /** One filter call that refused at least one node: who asked, when, and how many nodes per reason code. */
 export interface RefusalRecord {
   readonly pod: string;
@@ -5,12 +7,6 @@ export interface RefusalRecord {
   readonly candidates: number;
   readonly refused: number;
   readonly reasons: Readonly<Record<string, number>>;
-}
-
-/** Reason codes and their counts for one call, as the rejection counter tallies them. */
-export interface RejectionTally {
-  readonly codes: readonly string[];
-  readonly counts: readonly number[];
 }
 
 /**
