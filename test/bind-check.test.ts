@@ -30,7 +30,7 @@ describe('checkBind: the rule re-check of one pod on one node', () => {
       [pod('team-a', 'web', { node: 'n1', sysctls: WEB })],
       pod('team-a', 'db', { sysctls: DB }),
       'n1',
-      { verdict: 'refused', reason: 'binding refused: node runs pods with a different sysctl profile' },
+      { verdict: 'refused', reason: 'binding refused: node runs another sysctl profile' },
     ],
     [
       'a pod next to the same profile is placed',

@@ -64,7 +64,7 @@ describe('bind', () => {
     // kube-scheduler now filters the next pod: n1 must already count as taken by db's profile.
     const result = await filter(web, ['n1', 'n2']);
     expect(result.NodeNames).toEqual(['n2']);
-    expect(result.FailedNodes).toEqual({ n1: 'node runs pods with a different sysctl profile' });
+    expect(result.FailedNodes).toEqual({ n1: 'node runs another sysctl profile' });
   });
 
   it('refuses a placement that conflicts with one assumed a moment before, and binds nothing', async () => {
@@ -76,7 +76,7 @@ describe('bind', () => {
     // Both were filtered while n1 was idle; kube-scheduler sends both binds.
     const answers = await Promise.all([bind(db, 'n1'), bind(web, 'n1')]);
     // Whichever arrives first wins; the other is refused and never reaches the API.
-    expect([...answers].sort()).toEqual(['', 'binding refused: node runs pods with a different sysctl profile']);
+    expect([...answers].sort()).toEqual(['', 'binding refused: node runs another sysctl profile']);
     expect(api.bindings.map((b) => b.pod)).toEqual([answers[0] === '' ? 'db' : 'web']);
   });
 

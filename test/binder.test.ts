@@ -33,7 +33,7 @@ describe('Binder', () => {
   it('binds, then refuses a conflicting pod with the rule’s reason without writing it', async () => {
     const { binder, target } = setup();
     expect(await binder.bind(request('db'))).toEqual({ outcome: 'bound' });
-    expect(await binder.bind(request('web'))).toEqual({ outcome: 'refused', reason: 'binding refused: node runs pods with a different sysctl profile' });
+    expect(await binder.bind(request('web'))).toEqual({ outcome: 'refused', reason: 'binding refused: node runs another sysctl profile' });
     expect(target.written).toEqual(['team-a/db@n1']);
   });
 

@@ -120,8 +120,8 @@ describe('sysctl-extender command', () => {
     const body = fixture('names/c-unsafe-filter.json').replace(/"NodeNames":\[[^\]]*\]/, '"NodeNames":["n1","n4","n5","n6"]');
     const result = (await post(`${url}/filter`, body)).body as ExtenderFilterResult;
     expect(result.NodeNames).toEqual(['n4', 'n5']);
-    expect(result.FailedNodes).toEqual({ n6: 'node runs pods with a different sysctl profile' });
-    expect(result.FailedAndUnresolvableNodes).toEqual({ n1: 'node declares no sysctl-extender.io/allowed-unsafe-sysctls annotation, so its kubelet admits only safe sysctls' });
+    expect(result.FailedNodes).toEqual({ n6: 'node runs another sysctl profile' });
+    expect(result.FailedAndUnresolvableNodes).toEqual({ n1: 'node has no unsafe-sysctl allow-list' });
   });
 
   it('reloads the policy file within 2 s without dropping requests, rebuilding the index for new keys', async () => {

@@ -84,9 +84,9 @@ describe('filter reasons', () => {
   it('are split between unresolvable (team, declarations) and resolvable, with stable texts', async () => {
     const result = (await post(`${server.url}/filter`, fixture('names/d-nodelevel-filter.json'))).body as ExtenderFilterResult;
     expect(result.FailedAndUnresolvableNodes).toEqual({
-      n1: "node is dedicated to a team and the pod's namespace has none",
-      n2: "node is dedicated to a team and the pod's namespace has none",
-      n4: "node-level sysctls declared on node differ from the pod's",
+      n1: "node is dedicated; namespace has no team",
+      n2: "node is dedicated; namespace has no team",
+      n4: "node sets other node-level sysctls",
     });
     expect(result.FailedNodes).toEqual({});
   });
@@ -182,13 +182,13 @@ describe('the same capture under the default policy (no trust in undeclared allo
   });
   afterAll(() => strict.close());
 
-  it('sends unsafe sysctls only to n4, the node that declares its allow-list, and names the annotation elsewhere', async () => {
+  it('sends unsafe sysctls only to n4, the node that declares its allow-list, and says elsewhere that the node has no allow-list', async () => {
     const result = (await post(`${strict.url}/filter`, fixture('names/c-unsafe-filter.json'))).body as ExtenderFilterResult;
     expect(result.NodeNames).toEqual(['n4']);
-    expect(result.FailedAndUnresolvableNodes['n1']).toBe('node declares no sysctl-extender.io/allowed-unsafe-sysctls annotation, so its kubelet admits only safe sysctls');
+    expect(result.FailedAndUnresolvableNodes['n1']).toBe('node has no unsafe-sysctl allow-list');
     const d = (await post(`${strict.url}/filter`, fixture('names/d-nodelevel-filter.json'))).body as ExtenderFilterResult;
     expect(d.NodeNames).toEqual([]);
-    expect(d.FailedAndUnresolvableNodes['n3']).toMatch(/declares no .*allowed-unsafe-sysctls/);
+    expect(d.FailedAndUnresolvableNodes['n3']).toBe('node has no unsafe-sysctl allow-list');
   });
 
   it('places pods with no or only safe sysctls as before', async () => {

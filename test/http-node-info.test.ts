@@ -45,12 +45,12 @@ const NODES = [
   kubeletNode('garbage', { kubeletVersion: 'vX.Y', kernelVersion: 'linux' }),
 ];
 const EXPECTED: Record<string, string | null> = {
-  'eks-131': 'node declares no sysctl-extender.io/allowed-unsafe-sysctls annotation, so its kubelet admits only safe sysctls',
+  'eks-131': 'node has no unsafe-sysctl allow-list',
   'eks-131-allowing': null,
   'debian-132': null,
-  'old-kernel': 'node kernel is too old to namespace a sysctl the pod sets',
-  silent: 'node declares no sysctl-extender.io/allowed-unsafe-sysctls annotation, so its kubelet admits only safe sysctls',
-  garbage: 'node declares no sysctl-extender.io/allowed-unsafe-sysctls annotation, so its kubelet admits only safe sysctls',
+  'old-kernel': 'node kernel is too old for these sysctls',
+  silent: 'node has no unsafe-sysctl allow-list',
+  garbage: 'node has no unsafe-sysctl allow-list',
 };
 const RMEM_POD = pod('team-a', 'cassandra-0', { sysctls: { 'net.ipv4.tcp_rmem': '4096 87380 16777216' } });
 
@@ -114,7 +114,7 @@ describe('GET /config', () => {
       expect(config.policy.trustUndeclaredAllowList).toBe(true);
       const result = (await post(`${trusting.url}/filter`, JSON.stringify({ Pod: RMEM_POD, NodeNames: ['eks-131', 'old-kernel'] }))).body as ExtenderFilterResult;
       expect(result.NodeNames).toEqual(['eks-131']);
-      expect(result.FailedAndUnresolvableNodes).toEqual({ 'old-kernel': 'node kernel is too old to namespace a sysctl the pod sets' });
+      expect(result.FailedAndUnresolvableNodes).toEqual({ 'old-kernel': 'node kernel is too old for these sysctls' });
     } finally {
       await trusting.close();
     }

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { Policy } from '../src/config/policy.js';
 import { parseKernelVersion, parseKubeletMinor } from '../src/sysctl-index/node-runtime.js';
 import type { KubeNode } from '../src/sysctl-index/kube-objects.js';
+import { explainPod } from '../src/explain/explain-pod.js';
 import { indexOf, policyOf, verdict } from './support/evaluate.js';
 import { namespace, node, pod, type NodeOptions } from './support/objects.js';
 
@@ -172,7 +173,7 @@ describe('allow-list patterns the kubelet refuses at start (allowlist.go NewAllo
       const index = indexOf([...teams, node('n', { allowed, kubelet: 'v1.31.4-eks-2d98532' })]);
       const rejection = verdict(index, pod('team-a', 'p'), 'n');
       expect(rejection?.code).toBe('allow_list_invalid');
-      expect(rejection?.reason).toBe('node allow-list annotation has a pattern the kubelet refuses, so it cannot be read');
+      expect(rejection?.reason).toBe('node allow-list has a pattern kubelet refuses');
       expect(index.node('n')?.projection?.annotationProblem).toMatch(/refuses|invalid/);
     },
   );
@@ -192,13 +193,16 @@ describe('a node that declares no allow-list', () => {
     const index = indexOf([...teams, node('n', { kubelet: 'v1.31.4-eks-2d98532', kernel: '5.15.0-1048-aws' })]);
     const rejection = verdict(index, pod('team-a', 'p', { sysctls: { 'net.core.somaxconn': '4096' } }), 'n');
     expect(rejection).toMatchObject({ code: 'allow_list_undeclared', unresolvable: true });
-    expect(rejection?.reason).toBe('node declares no sysctl-extender.io/allowed-unsafe-sysctls annotation, so its kubelet admits only safe sysctls');
+    expect(rejection?.reason).toBe('node has no unsafe-sysctl allow-list');
     expect(verdict(index, pod('team-a', 'q', { sysctls: { 'net.ipv4.tcp_keepalive_time': '600' } }), 'n')).toBeUndefined();
   });
 
-  it('names the annotation the policy configures', () => {
+  it('gives the same reason whatever annotation the policy configures, and explain names that annotation', () => {
     const policy = policyOf({ keys: { allowedUnsafeSysctlsAnnotation: 'example.com/unsafe' } });
-    expect(verdict(indexOf([...teams, node('n')], policy), pod('team-a', 'p', { sysctls: { 'kernel.sem': '1 2 3 4' } }), 'n')?.reason).toContain('example.com/unsafe');
+    const index = indexOf([...teams, node('n')], policy);
+    const semPod = pod('team-a', 'p', { sysctls: { 'kernel.sem': '1 2 3 4' } });
+    expect(verdict(index, semPod, 'n')?.reason).toBe('node has no unsafe-sysctl allow-list');
+    expect(JSON.stringify(explainPod(semPod, { index, policy }, ['n']))).toContain('declares no example.com/unsafe annotation');
   });
 
   it('is trusted to admit every unsafe sysctl when the policy sets trustUndeclaredAllowList', () => {

@@ -106,6 +106,16 @@ describe('reading a NodeNames body from its bytes', () => {
     expect(decodedNames(body(['n2', 'ghost', 'n2', 'ghost', 'n1']), resolver)).toEqual(['n2', 'ghost', 'n1']);
   });
 
+  it('hands out each name as JSON bytes beside its view, known or not, across a rebuild of the table', () => {
+    const grown = indexOf(['a1', 'a2']);
+    const resolver = resolverOf(grown);
+    const jsonOf = (names: string[]) => decodeCandidateArgs(Buffer.from(body(names)), resolver).jsonNames?.map((j) => Buffer.from(j).toString('utf8'));
+    expect(jsonOf(['a2', 'ghost', 'a1'])).toEqual(['"a2"', '"ghost"', '"a1"']);
+    grown.upsertNode(node('a3'));
+    expect(jsonOf(['a3', 'a1', 'a2'])).toEqual(['"a3"', '"a1"', '"a2"']);
+    expect(jsonOf(['a1', 'a2', 'a3'])).toEqual(['"a1"', '"a2"', '"a3"']);
+  });
+
   it('finds nodes added after the table was built, and forgets deleted ones', () => {
     const grown = indexOf(['a1', 'a2']);
     const resolver = resolverOf(grown);
@@ -143,6 +153,9 @@ describe('reading a NodeNames body from its bytes', () => {
             for (const list of [names, [...names.slice(shift % (names.length || 1)), ...names.slice(0, shift % (names.length || 1))]]) {
               const text = body(list);
               expect(decodedNames(text, resolver)).toEqual(reference(text, cluster));
+              // The names answers are written from: each the JSON literal of its view's name.
+              const args = decodeCandidateArgs(Buffer.from(text), resolver);
+              expect(args.jsonNames?.map((json) => JSON.parse(Buffer.from(json).toString('utf8')) as string)).toEqual(args.views.map((v) => v.name));
             }
           }
         },

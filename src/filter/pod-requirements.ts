@@ -4,7 +4,7 @@ import type { PodProjection } from '../sysctl-index/pod-projection.js';
 import { readPodNeeds } from '../sysctl-index/pod-needs.js';
 import type { ProfileId } from '../sysctl-index/profile-intern.js';
 import type { SysctlConfEntry } from '../sysctl-index/sysctl-conf.js';
-import { allowListUndeclared, podProblem, type Rejection } from './reasons.js';
+import { podProblem, REJECT, type Rejection } from './reasons.js';
 
 /**
  * Everything the rules need of the pod being placed, computed once per request so that the
@@ -32,8 +32,8 @@ export interface PodRequirements {
 }
 
 /** What a node without the allow-list annotation the index reads gives the pod. */
-function undeclaredAllowList(index: ClusterIndex, trustUndeclaredAllowList: boolean): Rejection | undefined {
-  return trustUndeclaredAllowList ? undefined : allowListUndeclared(index.keys.allowedUnsafeSysctlsAnnotation);
+function undeclaredAllowList(trustUndeclaredAllowList: boolean): Rejection | undefined {
+  return trustUndeclaredAllowList ? undefined : REJECT.allowListUndeclared;
 }
 
 export function podRequirements(pod: KubePod, index: ClusterIndex, trustUndeclaredAllowList: boolean): PodRequirements {
@@ -49,7 +49,7 @@ export function podRequirements(pod: KubePod, index: ClusterIndex, trustUndeclar
     nodeLevel: needs.nodeLevel,
     safeMask: needs.safeMask,
     problem: needs.problem === undefined ? undefined : podProblem(needs.problem),
-    undeclaredAllowList: undeclaredAllowList(index, trustUndeclaredAllowList),
+    undeclaredAllowList: undeclaredAllowList(trustUndeclaredAllowList),
   };
 }
 
@@ -65,6 +65,6 @@ export function requirementsOfProjection(pod: PodProjection, index: ClusterIndex
     nodeLevel: entriesOf(pod.nodeLevelId),
     safeMask: pod.safeMask,
     problem: pod.problem === undefined ? undefined : podProblem(pod.problem),
-    undeclaredAllowList: undeclaredAllowList(index, trustUndeclaredAllowList),
+    undeclaredAllowList: undeclaredAllowList(trustUndeclaredAllowList),
   };
 }

@@ -11,47 +11,33 @@ export interface Rejection {
   /** Stable identifier, used as a metric label. */
   readonly code: string;
   readonly reason: string;
-  /** The reason as a JSON string literal in UTF-8, encoded once rather than once per rejected node. */
-  readonly jsonReason: Uint8Array;
   readonly unresolvable: boolean;
 }
 
 function rejection(code: string, reason: string, unresolvable: boolean): Rejection {
-  return Object.freeze({ code, reason, jsonReason: Buffer.from(JSON.stringify(reason)), unresolvable });
+  return Object.freeze({ code, reason, unresolvable });
 }
 
 export const REJECT = {
   unknownNode: rejection('unknown_node', 'node is not in the extender index yet', true),
   otherTeam: rejection('other_team', 'node is dedicated to another team', true),
-  namespaceHasNoTeam: rejection('namespace_without_team', "node is dedicated to a team and the pod's namespace has none", true),
+  namespaceHasNoTeam: rejection('namespace_without_team', "node is dedicated; namespace has no team", true),
   nodeAnnotationInvalid: rejection('node_annotation_invalid', 'node sysctl annotations cannot be parsed', true),
-  allowListInvalid: rejection('allow_list_invalid', 'node allow-list annotation has a pattern the kubelet refuses, so it cannot be read', true),
-  unsafeNotAllowed: rejection('unsafe_not_allowed', "node kubelet does not allow the pod's unsafe sysctls", true),
-  safeNotOnKubelet: rejection('safe_not_on_kubelet', "node kubelet does not count the pod's sysctls as safe and its allow-list does not admit them", true),
-  kernelNotNamespaced: rejection('kernel_not_namespaced', 'node kernel is too old to namespace a sysctl the pod sets', true),
-  declaredMismatch: rejection('declared_mismatch', "node-level sysctls declared on node differ from the pod's", true),
-  declaredConflict: rejection('declared_conflict', "node declares sysctl values that conflict with the pod's", true),
-  nodeLevelMissing: rejection('node_level_missing', 'node does not declare the node-level sysctls the pod needs', true),
-  busyOtherProfile: rejection('busy_other_profile', 'node runs pods with a different sysctl profile', false),
-  podsConflict: rejection('pods_conflict', "node runs pods with sysctl values that conflict with the pod's", false),
+  allowListInvalid: rejection('allow_list_invalid', 'node allow-list has a pattern kubelet refuses', true),
+  unsafeNotAllowed: rejection('unsafe_not_allowed', "node kubelet forbids the pod's unsafe sysctls", true),
+  safeNotOnKubelet: rejection('safe_not_on_kubelet', "node kubelet does not count the pod's sysctls as safe", true),
+  kernelNotNamespaced: rejection('kernel_not_namespaced', 'node kernel is too old for these sysctls', true),
+  declaredMismatch: rejection('declared_mismatch', "node sets other node-level sysctls", true),
+  declaredConflict: rejection('declared_conflict', "node declares sysctls conflicting with the pod's", true),
+  nodeLevelMissing: rejection('node_level_missing', 'node lacks the required node-level sysctls', true),
+  /**
+   * A node without the allow-list annotation, under the default policy: its kubelet is taken
+   * to run without `--allowed-unsafe-sysctls` (explain names the annotation).
+   */
+  allowListUndeclared: rejection('allow_list_undeclared', 'node has no unsafe-sysctl allow-list', true),
+  busyOtherProfile: rejection('busy_other_profile', 'node runs another sysctl profile', false),
+  podsConflict: rejection('pods_conflict', "node runs pods whose sysctls conflict with the pod's", false),
 } as const;
-
-const undeclared = new Map<string, Rejection>();
-
-/**
- * A node without the allow-list annotation, under the default policy: its kubelet is taken to
- * run without `--allowed-unsafe-sysctls`. The text names the annotation (a policy key, the same
- * for every node).
- */
-export function allowListUndeclared(annotation: string): Rejection {
-  let found = undeclared.get(annotation);
-  if (!found) {
-    if (undeclared.size >= 16) undeclared.clear();
-    found = rejection('allow_list_undeclared', `node declares no ${annotation} annotation, so its kubelet admits only safe sysctls`, true);
-    undeclared.set(annotation, found);
-  }
-  return found;
-}
 
 /** A pod that no kubelet would run as written fails on every node with the same, specific text. */
 export function podProblem(reason: string): Rejection {

@@ -12,6 +12,8 @@ export interface CandidateArgs {
   readonly Pod: KubePod;
   /** The candidates in request order, each node once. */
   readonly views: readonly NodeView[];
+  /** The names of `views` as JSON string literals where the body's bytes gave them; answers are written from them. */
+  readonly jsonNames?: readonly Uint8Array[];
   /** With full `Nodes` (no nodeCacheCapable): the request's objects, in the order of `views`. */
   readonly nodes?: readonly KubeNode[];
 }
@@ -27,7 +29,7 @@ export function decodeCandidateArgs(body: Buffer, resolver: CandidateResolver): 
   const scanned = scanNamesBody(body, resolver.readNames);
   if (scanned) {
     const Pod = parsePod(body, scanned.podStart, scanned.podEnd);
-    if (Pod !== undefined) return { Pod, views: resolver.namedViews() };
+    if (Pod !== undefined) return { Pod, views: resolver.namedViews(), jsonNames: resolver.namedJsonNames() };
   }
   return resolveCandidates(decodeExtenderArgs(parseJson(body)), resolver);
 }

@@ -2,7 +2,9 @@ import type { Verdicts } from '../filter/filter-nodes.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubeNode } from '../sysctl-index/kube-objects.js';
 import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
-import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, JsonWriter, OPEN_BRACE, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
+import type { Rejection } from '../filter/reasons.js';
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, JsonWriter, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
+import { reasonJson } from './reason-json.js';
 import { RequestError } from './request-error.js';
 
 /*
@@ -12,49 +14,102 @@ import { RequestError } from './request-error.js';
 
 /** Room for a name and a reason per candidate: the writer grows past it if needed. */
 const BYTES_PER_CANDIDATE = 96;
+/** More than any one `"name":"reason",` needs (names are at most 253 ASCII bytes when read from bytes; reasons are short): one bounds check per member. */
+const MEMBER_ROOM = 1024;
 
-function jsonName(node: NodeView): Uint8Array {
-  return node.jsonName ?? Buffer.from(JSON.stringify(node.name));
+/** What an answer is written for: the candidates, and their names as JSON bytes where the request's bytes gave them. */
+export interface AnsweredCandidates {
+  readonly views: readonly NodeView[];
+  readonly jsonNames?: readonly Uint8Array[];
+}
+
+/** The names' JSON bytes, encoded here only for bodies that went through the full parser. */
+function jsonNamesOf(candidates: AnsweredCandidates): readonly Uint8Array[] {
+  return candidates.jsonNames ?? candidates.views.map((view) => Buffer.from(JSON.stringify(view.name)));
 }
 
 /**
  * ExtenderFilterResult: `NodeNames` when asked by name, else `Nodes` (the passing Node objects
  * echoed back); reasons split by whether preemption can help; an empty Error.
  */
-export function encodeFilterResult(views: readonly NodeView[], verdicts: Verdicts, passingNodes?: readonly KubeNode[]): WrittenJson {
-  const out = new JsonWriter(views.length * BYTES_PER_CANDIDATE);
+export function encodeFilterResult(candidates: AnsweredCandidates, verdicts: Verdicts, passingNodes?: readonly KubeNode[]): WrittenJson {
+  const names = jsonNamesOf(candidates);
+  const out = new JsonWriter(names.length * BYTES_PER_CANDIDATE);
   if (passingNodes === undefined) {
     out.text('{"NodeNames":[');
-    let first = true;
-    for (let i = 0; i < views.length; i += 1) {
-      if (verdicts[i]) continue;
-      if (!first) out.char(COMMA);
-      first = false;
-      out.bytes(jsonName(views[i]!));
-    }
+    writePassing(out, names, verdicts);
     out.text('],"Nodes":null');
   } else {
     out.text('{"NodeNames":null,"Nodes":{"metadata":{},"items":').text(stringifyNodes(passingNodes)).char(CLOSE_BRACE);
   }
-  out.text(',"FailedNodes":');
-  writeReasons(out, views, verdicts, false);
-  out.text(',"FailedAndUnresolvableNodes":');
-  writeReasons(out, views, verdicts, true);
-  out.text(',"Error":""}');
+  out.text(',"FailedNodes":{');
+  writeReasons(out, names, verdicts, false);
+  out.text('},"FailedAndUnresolvableNodes":{');
+  writeReasons(out, names, verdicts, true);
+  out.text('},"Error":""}');
   return out.finish();
 }
 
-/** `{"node":"reason",...}` for the rejected nodes whose rejection is (un)resolvable as asked. */
-function writeReasons(out: JsonWriter, views: readonly NodeView[], verdicts: Verdicts, unresolvable: boolean): void {
-  out.char(OPEN_BRACE);
+/*
+ * The loops below write into the writer's Buffer directly, one bounds check per member: a
+ * method call per piece (comma, name, colon, reason) made the answer cost 0.22 ms at 5,000
+ * nodes, four times the rules (issue 14's worker-many-profiles shape), where the copies
+ * themselves take about 0.1 ms.
+ */
+
+/** `"a","b"` for the candidates the filter passes. */
+function writePassing(out: JsonWriter, names: readonly Uint8Array[], verdicts: Verdicts): void {
+  let buf = out.reserve(0);
+  let at = out.length;
   let first = true;
-  for (let i = 0; i < views.length; i += 1) {
+  for (let i = 0; i < names.length; i += 1) {
+    if (verdicts[i]) continue;
+    const name = names[i]!;
+    if (at + name.length + 1 > buf.length) {
+      out.advance(at);
+      buf = out.reserve(name.length + MEMBER_ROOM);
+    }
+    if (!first) buf[at++] = COMMA;
+    first = false;
+    buf.set(name, at);
+    at += name.length;
+  }
+  out.advance(at);
+}
+
+/** `"node":"reason",...` for the rejected candidates whose rejection is (un)resolvable as asked. */
+function writeReasons(out: JsonWriter, names: readonly Uint8Array[], verdicts: Verdicts, unresolvable: boolean): void {
+  let buf = out.reserve(0);
+  let at = out.length;
+  let first = true;
+  // A call meets a handful of distinct rejections, interleaved node by node: a short list
+  // searched in order beat a WeakMap lookup per node by about 0.1 ms at 5,000 nodes.
+  const seen: Rejection[] = [];
+  const seenJson: Uint8Array[] = [];
+  for (let i = 0; i < names.length; i += 1) {
     const rejection = verdicts[i];
     if (!rejection || rejection.unresolvable !== unresolvable) continue;
-    out.member(first, jsonName(views[i]!), rejection.jsonReason);
+    let k = 0;
+    while (k < seen.length && seen[k] !== rejection) k += 1;
+    if (k === seen.length) {
+      seen.push(rejection);
+      seenJson.push(reasonJson(rejection));
+    }
+    const reason = seenJson[k]!;
+    const name = names[i]!;
+    if (at + name.length + reason.length + 2 > buf.length) {
+      out.advance(at);
+      buf = out.reserve(name.length + reason.length + MEMBER_ROOM);
+    }
+    if (!first) buf[at++] = COMMA;
     first = false;
+    buf.set(name, at);
+    at += name.length;
+    buf[at++] = COLON;
+    buf.set(reason, at);
+    at += reason.length;
   }
-  out.char(CLOSE_BRACE);
+  out.advance(at);
 }
 
 function stringifyNodes(nodes: readonly KubeNode[]): string {
@@ -74,12 +129,13 @@ const scoreTail = (score: number): Buffer => Buffer.from(`,"Score":${score}}`);
 const SCORE_TAIL = Array.from({ length: MAX_EXTENDER_PRIORITY + 1 }, (_, score) => scoreTail(score));
 
 /** HostPriorityList, in three copies per node: with six, the verb took a quarter longer at 5,000 nodes. */
-export function encodeHostPriorities(views: readonly NodeView[], scores: readonly number[]): WrittenJson {
-  const out = new JsonWriter(views.length * BYTES_PER_CANDIDATE);
+export function encodeHostPriorities(candidates: AnsweredCandidates, scores: readonly number[]): WrittenJson {
+  const names = jsonNamesOf(candidates);
+  const out = new JsonWriter(names.length * BYTES_PER_CANDIDATE);
   out.char(OPEN_BRACKET);
-  for (let i = 0; i < views.length; i += 1) {
+  for (let i = 0; i < names.length; i += 1) {
     const score = scores[i]!;
-    out.bytes(i === 0 ? FIRST_HOST : NEXT_HOST).bytes(jsonName(views[i]!));
+    out.bytes(i === 0 ? FIRST_HOST : NEXT_HOST).bytes(names[i]!);
     out.bytes(SCORE_TAIL[score] ?? scoreTail(score));
   }
   return out.char(CLOSE_BRACKET).finish();

@@ -13,7 +13,7 @@ export function runFilter(args: CandidateArgs, generation: Generation): { answer
   const ctx = filterContextFor(args.Pod, generation);
   const verdicts = filterNodes(ctx, args.views);
   const passingNodes = args.nodes && passing(args.nodes, verdicts);
-  return { verdicts, answer: encodeFilterResult(args.views, verdicts, passingNodes) };
+  return { verdicts, answer: encodeFilterResult(args, verdicts, passingNodes) };
 }
 
 /** Where filter records the calls that refused nodes (the status page's RefusalLog). */

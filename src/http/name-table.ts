@@ -4,6 +4,14 @@ import { BACKSLASH, CLOSE_BRACKET, COMMA, nameHash, QUOTE, skipSpace } from './n
 /** Node names are DNS subdomains: at most 253 characters (the request schema's bound too). */
 const MAX_NAME_BYTES = 253;
 
+/** A node the table can match: its view and its name as a JSON string literal (the bytes answers are written from). */
+interface Entry {
+  readonly view: NodeView;
+  readonly json: Uint8Array;
+  /** False for a name the index does not know: such a list is never a base. */
+  readonly indexed: boolean;
+}
+
 /**
  * Finds the views of the names in a request body's `NodeNames` array from its bytes
  * (names-body-scan.ts says why no string is made), each node once, unknown names as views the
@@ -16,18 +24,27 @@ const MAX_NAME_BYTES = 253;
  * compared with the node that followed the previous one in that list, and only a mismatch is
  * hashed and looked up. Rebuilt when the index's set of node states changes
  * (nodeSetGeneration), which node additions and removals do, not pod events.
+ *
+ * The table also holds each name's JSON bytes and hands them out beside the views
+ * (`jsonNames()`), so that answers copy names in without encoding them and the index's views
+ * carry no wire bytes.
  */
 export class NameTable {
   private generation = -1;
-  private byHash = new Map<number, NodeView | NodeView[]>();
+  private byHash = new Map<number, Entry | Entry[]>();
+  /** Each known node's name bytes, kept across rebuilds so that a node added encodes one name, not all. */
+  private jsonByView = new Map<NodeView, Uint8Array>();
   /** The last list read name by name that held known nodes only, each once; its bytes, and where each name starts in them. */
-  private base: NodeView[] = [];
+  private base: Entry[] = [];
+  private baseViews: NodeView[] = [];
+  private baseNames: Uint8Array[] = [];
   private baseText: Buffer | undefined;
   private baseOffsets = new Int32Array(0);
-  /** What the last read found. */
+  /** What the last read found: views, and their names' JSON bytes in the same order. */
   private found: NodeView[] = [];
-  /** This read's views of names the index does not know. */
-  private unknown: Map<string, NodeView> | undefined;
+  private foundNames: Uint8Array[] = [];
+  /** This read's entries of names the index does not know. */
+  private unknown: Map<string, Entry> | undefined;
 
   constructor(private readonly index: ClusterIndex) {}
 
@@ -41,6 +58,11 @@ export class NameTable {
   /** The views of the last read. */
   views(): NodeView[] {
     return this.found;
+  }
+
+  /** The names of the last read as JSON string literals, in the order of `views()`. */
+  jsonNames(): Uint8Array[] {
+    return this.foundNames;
   }
 
   /** The array if it is the base list rotated, byte for byte: the offset after `]`, or -1. */
@@ -65,7 +87,8 @@ export class NameTable {
     }
     end = skipSpace(body, end);
     if (body[end] !== CLOSE_BRACKET) return -1;
-    this.found = rotated(this.base, k);
+    this.found = rotated(this.baseViews, k);
+    this.foundNames = rotated(this.baseNames, k);
     return end + 1;
   }
 
@@ -73,39 +96,39 @@ export class NameTable {
   private readEach(body: Buffer, from: number): number {
     this.unknown = undefined;
     const base = this.base;
-    const views: NodeView[] = [];
+    const entries: Entry[] = [];
     // While every name is the one after the previous in the base (which holds each node once)
     // and the list is no longer than it, no name can repeat: nothing to track.
     let position = -1;
-    let seen: Set<NodeView> | undefined;
+    let seen: Set<Entry> | undefined;
     let clean = true;
     let i = skipSpace(body, from);
-    if (body[i] === CLOSE_BRACKET) return this.finish(views, true, i + 1);
+    if (body[i] === CLOSE_BRACKET) return this.finish(entries, true, i + 1);
     for (;;) {
       if (body[i] !== QUOTE) return -1;
       const start = i + 1;
-      let view: NodeView | undefined;
+      let entry: Entry | undefined;
       let end = -1;
       if (position >= 0) {
-        end = matchName(body, start, base[position]!);
-        if (end >= 0) view = base[position];
+        end = matchName(body, start, base[position]!.json);
+        if (end >= 0) entry = base[position];
       }
-      if (view === undefined) {
+      if (entry === undefined) {
         end = nameEnd(body, start);
         if (end < 0) return -1;
-        view = this.lookUp(body, start, end);
-        if (view.jsonName === undefined) clean = false;
-        if (views.length === 0) position = base.indexOf(view);
+        entry = this.lookUp(body, start, end);
+        if (!entry.indexed) clean = false;
+        if (entries.length === 0) position = base.indexOf(entry);
         else position = -1;
-        if (position < 0) seen ??= new Set(views);
+        if (position < 0) seen ??= new Set(entries);
       }
       // Past the base's length the walk may have come round to its start again.
-      if (!seen && views.length >= base.length) seen = new Set(views);
-      if (!seen) views.push(view);
-      else if (seen.has(view)) clean = false;
+      if (!seen && entries.length >= base.length) seen = new Set(entries);
+      if (!seen) entries.push(entry);
+      else if (seen.has(entry)) clean = false;
       else {
-        seen.add(view);
-        views.push(view);
+        seen.add(entry);
+        entries.push(entry);
       }
       if (position >= 0) position = position + 1 === base.length ? 0 : position + 1;
       i = skipSpace(body, end + 1);
@@ -114,28 +137,38 @@ export class NameTable {
         continue;
       }
       if (body[i] !== CLOSE_BRACKET) return -1;
-      return this.finish(views, clean, i + 1);
+      return this.finish(entries, clean, i + 1);
     }
   }
 
-  private finish(views: NodeView[], clean: boolean, end: number): number {
+  private finish(entries: Entry[], clean: boolean, end: number): number {
+    const n = entries.length;
+    const views = new Array<NodeView>(n);
+    const names = new Array<Uint8Array>(n);
+    for (let k = 0; k < n; k += 1) {
+      views[k] = entries[k]!.view;
+      names[k] = entries[k]!.json;
+    }
     this.found = views;
+    this.foundNames = names;
     // A clean list becomes the base the next (rotated) request is compared with.
-    if (clean && views.length > 0 && (views.length !== this.base.length || !sameOrder(views, this.base))) this.setBase(views);
+    if (clean && n > 0 && (n !== this.base.length || !sameOrder(entries, this.base))) this.setBase(entries, views, names);
     return end;
   }
 
-  private setBase(views: NodeView[]): void {
-    this.base = views;
-    this.baseOffsets = new Int32Array(views.length);
-    let size = views.length - 1;
-    for (const view of views) size += view.jsonName!.length;
+  private setBase(entries: Entry[], views: NodeView[], names: Uint8Array[]): void {
+    this.base = entries;
+    this.baseViews = views;
+    this.baseNames = names;
+    this.baseOffsets = new Int32Array(entries.length);
+    let size = entries.length - 1;
+    for (const json of names) size += json.length;
     const text = Buffer.allocUnsafe(size);
     let at = 0;
-    for (let k = 0; k < views.length; k += 1) {
+    for (let k = 0; k < names.length; k += 1) {
       if (k > 0) text[at++] = COMMA;
       this.baseOffsets[k] = at;
-      const json = views[k]!.jsonName!;
+      const json = names[k]!;
       text.set(json, at);
       at += json.length;
     }
@@ -143,62 +176,66 @@ export class NameTable {
   }
 
   /** A known node by its name's bytes; undefined if the index has none of that name. */
-  private known(body: Buffer, start: number, end: number, hash: number): NodeView | undefined {
-    const entry = this.byHash.get(hash);
-    if (entry === undefined) return undefined;
-    if (!Array.isArray(entry)) return matchName(body, start, entry) === end ? entry : undefined;
-    for (const view of entry) if (matchName(body, start, view) === end) return view;
+  private known(body: Buffer, start: number, end: number, hash: number): Entry | undefined {
+    const found = this.byHash.get(hash);
+    if (found === undefined) return undefined;
+    if (!Array.isArray(found)) return matchName(body, start, found.json) === end ? found : undefined;
+    for (const entry of found) if (matchName(body, start, entry.json) === end) return entry;
     return undefined;
   }
 
-  private lookUp(body: Buffer, start: number, end: number): NodeView {
+  private lookUp(body: Buffer, start: number, end: number): Entry {
     const hash = nameHash(body, start, end);
     const known = this.known(body, start, end, hash);
     if (known) return known;
     // Printable ASCII (nameEnd checked): latin1 decodes it exactly.
     const name = body.toString('latin1', start, end);
-    const view = this.index.viewOf(name);
+    const state = this.index.node(name);
     // A state the table was built without (pods came before their Node): add it for next time.
-    if (view.jsonName) {
-      this.add(hash, view);
-      return view;
-    }
-    // Not in the index: one view per name and read, so that a repeat is answered once.
+    if (state) return this.add(hash, this.entryOf(state));
+    // Not in the index: one entry per name and read, so that a repeat is answered once.
     this.unknown ??= new Map();
     const seen = this.unknown.get(name);
     if (seen) return seen;
-    this.unknown.set(name, view);
-    return view;
+    const entry = { view: this.index.viewOf(name), json: Buffer.from(body.subarray(start - 1, end + 1)), indexed: false };
+    this.unknown.set(name, entry);
+    return entry;
   }
 
   private refresh(): void {
     const generation = this.index.nodeSetGeneration;
     if (generation === this.generation) return;
     this.generation = generation;
+    const previous = this.jsonByView;
+    this.jsonByView = new Map();
     this.byHash = new Map();
     this.base = [];
     this.baseText = undefined;
     for (const view of this.index.knownNodes()) {
-      const json = view.jsonName;
-      if (json) this.add(nameHash(json, 1, json.length - 1), view);
+      const entry = this.entryOf(view, previous.get(view));
+      this.add(nameHash(entry.json, 1, entry.json.length - 1), entry);
     }
   }
 
-  private add(hash: number, view: NodeView): void {
-    const entry = this.byHash.get(hash);
-    if (entry === undefined) this.byHash.set(hash, view);
-    else if (Array.isArray(entry)) entry.push(view);
-    else if (entry !== view) this.byHash.set(hash, [entry, view]);
+  private entryOf(view: NodeView, json: Uint8Array = Buffer.from(JSON.stringify(view.name))): Entry {
+    this.jsonByView.set(view, json);
+    return { view, json, indexed: true };
+  }
+
+  private add(hash: number, entry: Entry): Entry {
+    const found = this.byHash.get(hash);
+    if (found === undefined) this.byHash.set(hash, entry);
+    else if (Array.isArray(found)) found.push(entry);
+    else if (found.view !== entry.view) this.byHash.set(hash, [found, entry]);
+    return entry;
   }
 }
 
 /**
- * Where the view's name ends if the body holds it from `start` (the offset of its closing
- * quote), else -1. A match needs no other check: the node's own name is a valid one.
+ * Where a name whose JSON bytes are `json` ends if the body holds it from `start` (the offset
+ * of its closing quote), else -1. A match needs no other check: the node's own name is a valid one.
  */
-function matchName(body: Buffer, start: number, view: NodeView): number {
-  const json = view.jsonName;
-  if (json === undefined) return -1;
+function matchName(body: Buffer, start: number, json: Uint8Array): number {
   const last = json.length - 1;
   let j = start;
   for (let k = 1; k < last; k += 1, j += 1) if (body[j] !== json[k]) return -1;
@@ -219,15 +256,15 @@ function nameEnd(body: Buffer, start: number): number {
   return j;
 }
 
-/** `views` from position k round to k - 1, in one array (slice and concat made three). */
-function rotated(views: readonly NodeView[], k: number): NodeView[] {
-  const n = views.length;
-  const out = new Array<NodeView>(n);
-  for (let i = 0, j = k; i < n; i += 1, j = j + 1 === n ? 0 : j + 1) out[i] = views[j]!;
+/** `items` from position k round to k - 1, in one array (slice and concat made three). */
+function rotated<T>(items: readonly T[], k: number): T[] {
+  const n = items.length;
+  const out = new Array<T>(n);
+  for (let i = 0, j = k; i < n; i += 1, j = j + 1 === n ? 0 : j + 1) out[i] = items[j]!;
   return out;
 }
 
-function sameOrder(a: readonly NodeView[], b: readonly NodeView[]): boolean {
+function sameOrder(a: readonly Entry[], b: readonly Entry[]): boolean {
   for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
   return true;
 }

@@ -11,7 +11,7 @@ import type { Verb } from './verb.js';
 export function runPrioritize(args: CandidateArgs, generation: Generation): WrittenJson {
   const ctx = filterContextFor(args.Pod, generation);
   const weights = generation.policy.weights;
-  return encodeHostPriorities(args.views, args.views.map((view) => scoreNode(ctx, view, weights).score));
+  return encodeHostPriorities(args, args.views.map((view) => scoreNode(ctx, view, weights).score));
 }
 
 /** POST /prioritize: remembers the pod for bind, like filter. */

@@ -11,6 +11,8 @@ import type { NodeProjection } from './node-projection.js';
 export interface NameReading {
   readonly read: (body: Buffer, from: number) => number;
   views(): NodeView[];
+  /** The names of `views()` as JSON string literals, in the same order (answers are written from them). */
+  jsonNames(): Uint8Array[];
 }
 
 /**
@@ -32,6 +34,11 @@ export class CandidateResolver {
 
   namedViews(): NodeView[] {
     return this.names.views();
+  }
+
+  /** The names of `namedViews()` as JSON string literals, in the same order. */
+  namedJsonNames(): Uint8Array[] {
+    return this.names.jsonNames();
   }
 
   byName = (name: string): NodeView => this.index.viewOf(name);

@@ -16,8 +16,6 @@ export interface NodeView {
   readonly occupants: number;
   /** Declared node-level values plus the unsafe values of its pods; CONFLICTING_PROFILE if they clash. */
   readonly profileId: ProfileId;
-  /** The name as a JSON string literal in UTF-8, where known ahead (answers are written from it). */
-  readonly jsonName?: Uint8Array;
 }
 
 class NodeState implements NodeView {
@@ -30,12 +28,9 @@ class NodeState implements NodeView {
   /** How many occupying pods set each distinct unsafe part. */
   readonly unsafeCounts = new Map<ProfileId, number>();
 
-  readonly jsonName: Uint8Array;
-
   constructor(name: string) {
     // Also the name every pod on the node keeps (see detached-string.ts).
     this.name = detachedCopy(name);
-    this.jsonName = Buffer.from(JSON.stringify(name));
   }
 }
 
