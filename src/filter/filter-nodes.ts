@@ -9,10 +9,13 @@ import type { Rejection } from './reasons.js';
  */
 export type Verdicts = readonly (Rejection | undefined)[];
 
-/** Applies the rules to each candidate view. */
-export function filterNodes(ctx: FilterContext, views: readonly NodeView[]): Verdicts {
+/**
+ * Applies the rules to each candidate view. `into`, if as long as `views`, is overwritten and
+ * returned instead of a new array (the filter verb keeps one: see filter-verb.ts).
+ */
+export function filterNodes(ctx: FilterContext, views: readonly NodeView[], into?: (Rejection | undefined)[]): Verdicts {
   // Sized up front: pushing 5,000 verdicts regrew the array a dozen times per call.
-  const verdicts = new Array<Rejection | undefined>(views.length);
+  const verdicts = into?.length === views.length ? into : new Array<Rejection | undefined>(views.length);
   for (let i = 0; i < views.length; i += 1) verdicts[i] = filterNode(ctx, views[i]!);
   return verdicts;
 }

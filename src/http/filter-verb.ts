@@ -1,6 +1,7 @@
 import type { Binder } from '../cluster/binder.js';
 import { filterContextFor } from '../filter/filter-context.js';
 import { filterNodes, passing, type Verdicts } from '../filter/filter-nodes.js';
+import type { Rejection } from '../filter/reasons.js';
 import { decodeCandidateArgs, type CandidateArgs } from './candidate-args.js';
 import { encodeFilterResult } from './encode.js';
 import type { Generation } from './generation.js';
@@ -8,10 +9,13 @@ import type { WrittenJson } from './json-writer.js';
 import type { ExtenderMetrics, RejectionTally } from './metrics.js';
 import type { Verb } from './verb.js';
 
-/** The filter verb: answers in the mode it was asked in (`NodeNames` or `Nodes`). */
-export function runFilter(args: CandidateArgs, generation: Generation): { answer: WrittenJson; verdicts: Verdicts } {
+/**
+ * The filter verb: answers in the mode it was asked in (`NodeNames` or `Nodes`). With
+ * `scratch`, the verdicts are written there when it has the candidates' length.
+ */
+export function runFilter(args: CandidateArgs, generation: Generation, scratch?: (Rejection | undefined)[]): { answer: WrittenJson; verdicts: Verdicts } {
   const ctx = filterContextFor(args.Pod, generation);
-  const verdicts = filterNodes(ctx, args.views);
+  const verdicts = filterNodes(ctx, args.views, scratch);
   const passingNodes = args.nodes && passing(args.nodes, verdicts);
   return { verdicts, answer: encodeFilterResult(args, verdicts, passingNodes) };
 }
@@ -26,12 +30,18 @@ export interface RefusalRecorder {
  * reason, and records a call that refused nodes for GET /status.
  */
 export function filterVerb(binder: Binder, metrics: ExtenderMetrics, refusals?: RefusalRecorder): Verb {
+  // One verdicts array reused call after call (the verb reads it only until it returns): with
+  // the name table's reused rotation arrays, a served call at 5,000 nodes allocates about a
+  // quarter of what it did, and scavenges, each about 1 ms with the index in the heap, come
+  // four times less often, which is what the p99 met.
+  let scratch: (Rejection | undefined)[] = [];
   return {
     name: 'filter',
     handle: (body, generation) => {
       const args = decodeCandidateArgs(body, generation.resolver);
       binder.rememberPod(args.Pod);
-      const { answer, verdicts } = runFilter(args, generation);
+      if (scratch.length !== args.views.length) scratch = new Array<Rejection | undefined>(args.views.length);
+      const { answer, verdicts } = runFilter(args, generation, scratch);
       const tally = metrics.countRejections(verdicts);
       if (tally) refusals?.record(args.Pod.metadata?.namespace, args.Pod.metadata?.name, verdicts.length, tally);
       return answer;
