@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { RuleMode } from '../filter/filter-node.js';
+import type { Weights } from '../prioritize/score-node.js';
 import type { PolicyKeys } from '../sysctl-index/policy-keys.js';
 import schema from './policy.schema.json' with { type: 'json' };
 
@@ -11,7 +12,7 @@ import schema from './policy.schema.json' with { type: 'json' };
  */
 export interface Policy {
   readonly ruleMode: RuleMode;
-  readonly weights: Readonly<{ profileReuse: number; ownTeam: number }>;
+  readonly weights: Weights;
   readonly keys: PolicyKeys;
   readonly extraSafeSysctls: readonly string[];
   /**

@@ -1,4 +1,3 @@
-import type { Policy } from '../config/policy.js';
 import type { FilterContext } from '../filter/filter-node.js';
 import { filterNode } from '../filter/filter-node.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
@@ -6,7 +5,8 @@ import type { NodeView } from '../sysctl-index/cluster-index.js';
 /** kube-scheduler's `MaxExtenderPriority` (pkg/scheduler/framework/interface.go). */
 export const MAX_EXTENDER_PRIORITY = 10;
 
-export type Weights = Policy['weights'];
+/** How much each term counts; the policy's `weights` (config/policy.ts), tuned by the operator. */
+export type Weights = Readonly<{ profileReuse: number; ownTeam: number }>;
 
 /** Each term is 0 or 1; the score is their weighted mean scaled to 0..10. */
 export interface ScoreTerms {
