@@ -92,7 +92,7 @@ export class NaiveCluster {
       unsafeIds.add(pod.unsafeId);
     }
     const profileId = this.registry.profiles.union([projection?.declaredId ?? 0, ...unsafeIds]);
-    return { name, projection, occupants, profileId };
+    return { name, projection, team: projection?.team, occupants, profileId };
   }
 }
 

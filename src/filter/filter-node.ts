@@ -47,7 +47,8 @@ export function filterNode(ctx: FilterContext, node: NodeView): Rejection | unde
   if (pod.problem) return pod.problem;
   const projection = node.projection;
   if (!projection) return REJECT.unknownNode;
-  if (projection.team !== undefined && projection.team !== pod.team) {
+  // The view's copy of projection.team (cluster-index.ts says why).
+  if (node.team !== undefined && node.team !== pod.team) {
     return pod.team === undefined ? REJECT.namespaceHasNoTeam : REJECT.otherTeam;
   }
   if (projection.annotationProblem !== undefined) {

@@ -16,11 +16,18 @@ export interface NodeView {
   readonly occupants: number;
   /** Declared node-level values plus the unsafe values of its pods; CONFLICTING_PROFILE if they clash. */
   readonly profileId: ProfileId;
+  /**
+   * The projection's team, on the view itself: the rules check it first, and where most nodes
+   * are dedicated most verdicts end there, without reading the projection, a cache miss per
+   * node in a large heap (issue 14: at 550,000 pods the rules took 0.5 ms a call cold, 0.1 warm).
+   */
+  readonly team: string | undefined;
 }
 
 class NodeState implements NodeView {
   readonly name: string;
   projection: NodeProjection | undefined;
+  team: string | undefined = undefined;
   occupants = 0;
   /** Every pod bound here, DaemonSet and finished ones too: the state is dropped at zero. */
   pods = 0;
@@ -134,6 +141,7 @@ export class ClusterIndex {
       allowListUnreadable: projection.allowListUnreadable,
       runtime: projection.runtime,
     };
+    state.team = state.projection.team;
     this.recomputeProfile(state);
     return true;
   }
@@ -142,6 +150,7 @@ export class ClusterIndex {
     const state = this.nodes.get(name);
     if (!state) return;
     state.projection = undefined;
+    state.team = undefined;
     // Pods still bound to a deleted node keep their state until the watch deletes them too.
     if (state.pods === 0) this.dropNodeState(name);
     else this.recomputeProfile(state);
@@ -153,7 +162,7 @@ export class ClusterIndex {
 
   /** The node's view, or that of a node the index does not know (which every rule rejects). */
   viewOf(name: string): NodeView {
-    return this.nodes.get(name) ?? { name, projection: undefined, occupants: 0, profileId: 0 };
+    return this.nodes.get(name) ?? { name, projection: undefined, occupants: 0, profileId: 0, team: undefined };
   }
 
   /** Iterates known nodes (with a projection) in insertion order. */
@@ -176,6 +185,7 @@ export class ClusterIndex {
     return {
       name: projection.name,
       projection,
+      team: projection.team,
       occupants: state?.occupants ?? 0,
       profileId: this.profiles.union([projection.declaredId, ...unsafeIds]),
     };
@@ -314,6 +324,7 @@ export class ClusterIndex {
     return {
       name: nodeName,
       projection: state.projection,
+      team: state.team,
       occupants,
       profileId: this.profiles.union([state.projection?.declaredId ?? 0, ...counts.keys()]),
     };
