@@ -42,8 +42,8 @@ export class NameTable {
   private baseOffsets = new Int32Array(0);
   /**
    * Where a rotation of the base is written, call after call: two fresh 5,000-element arrays
-   * per call were most of what a served filter allocated (about 95 kB a call), and with a 4 MB
-   * young generation every 40th call paid a 1 ms scavenge, which is what its p99 measured.
+   * per call were half of what a served filter allocated (about 160 kB a call), and with a 4 MB
+   * young generation every 22nd call paid a 1-2 ms scavenge (filter-verb.ts has the figures).
    */
   private rotatedViews: NodeView[] = [];
   private rotatedNames: Uint8Array[] = [];
