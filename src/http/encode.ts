@@ -3,7 +3,7 @@ import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubeNode } from '../sysctl-index/kube-objects.js';
 import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
 import type { Rejection } from '../filter/reasons.js';
-import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, JsonWriter, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, JsonWriter, jsonStringBytes, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
 import { reasonJson } from './reason-json.js';
 import { RequestError } from './request-error.js';
 
@@ -25,7 +25,7 @@ export interface AnsweredCandidates {
 
 /** The names' JSON bytes, encoded here only for bodies that went through the full parser. */
 function jsonNamesOf(candidates: AnsweredCandidates): readonly Uint8Array[] {
-  return candidates.jsonNames ?? candidates.views.map((view) => Buffer.from(JSON.stringify(view.name)));
+  return candidates.jsonNames ?? candidates.views.map((view) => jsonStringBytes(view.name));
 }
 
 /**

@@ -94,6 +94,11 @@ export class WrittenJson {
   }
 }
 
+/** A string as a JSON string literal in UTF-8: names and reasons are encoded so once, then copied into answers. */
+export function jsonStringBytes(text: string): Buffer {
+  return Buffer.from(JSON.stringify(text));
+}
+
 export const COMMA = 0x2c;
 export const COLON = 0x3a;
 export const OPEN_BRACKET = 0x5b;

@@ -1,4 +1,5 @@
 import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
+import { jsonStringBytes } from './json-writer.js';
 import { BACKSLASH, CLOSE_BRACKET, COMMA, nameHash, QUOTE, skipSpace } from './names-body-scan.js';
 
 /** Node names are DNS subdomains: at most 253 characters (the request schema's bound too). */
@@ -226,7 +227,7 @@ export class NameTable {
     }
   }
 
-  private entryOf(view: NodeView, json: Uint8Array = Buffer.from(JSON.stringify(view.name))): Entry {
+  private entryOf(view: NodeView, json: Uint8Array = jsonStringBytes(view.name)): Entry {
     this.jsonByView.set(view, json);
     return { view, json, indexed: true };
   }

@@ -1,4 +1,5 @@
 import type { Rejection } from '../filter/reasons.js';
+import { jsonStringBytes } from './json-writer.js';
 
 /*
  * Each reason's text as a JSON string literal in UTF-8, encoded once per Rejection rather than
@@ -10,7 +11,7 @@ const encoded = new WeakMap<Rejection, Uint8Array>();
 export function reasonJson(rejection: Rejection): Uint8Array {
   let json = encoded.get(rejection);
   if (json === undefined) {
-    json = Buffer.from(JSON.stringify(rejection.reason));
+    json = jsonStringBytes(rejection.reason);
     encoded.set(rejection, json);
   }
   return json;
