@@ -29,7 +29,7 @@ export function scoreNode(ctx: FilterContext, node: NodeView, weights: Weights):
   if (filterNode(ctx, node)) return FAILS_FILTER;
   const terms: ScoreTerms = {
     profileReuse: node.occupants > 0 && node.profileId === ctx.pod.profileId ? 1 : 0,
-    ownTeam: node.projection?.team !== undefined && node.projection.team === ctx.pod.team ? 1 : 0,
+    ownTeam: node.team !== undefined && node.team === ctx.pod.team ? 1 : 0,
   };
   return { score: weightedScore(terms, weights), terms };
 }
