@@ -1,6 +1,6 @@
 import type { KubeNode, KubePod } from '../sysctl-index/kube-objects.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
-import { viewsOfObjects, type CandidateResolver } from '../sysctl-index/candidates.js';
+import { viewsOfObjects, type CandidateResolver, type NameRotation } from '../sysctl-index/candidates.js';
 import { decodeExtenderArgs } from './decode.js';
 import { parseJson } from './json-body.js';
 import { scanNamesBody } from './names-body-scan.js';
@@ -14,6 +14,8 @@ export interface CandidateArgs {
   readonly views: readonly NodeView[];
   /** The names of `views` as JSON string literals where the body's bytes gave them; answers are written from them. */
   readonly jsonNames?: readonly Uint8Array[];
+  /** Where `jsonNames` is a known list rotated: that list and the offset (failed-nodes-memo.ts writes answers in its order). */
+  readonly rotation?: NameRotation;
   /** With full `Nodes` (no nodeCacheCapable): the request's objects, in the order of `views`. */
   readonly nodes?: readonly KubeNode[];
 }
@@ -29,7 +31,7 @@ export function decodeCandidateArgs(body: Buffer, resolver: CandidateResolver): 
   const scanned = scanNamesBody(body, resolver.readNames);
   if (scanned) {
     const Pod = parsePod(body, scanned.podStart, scanned.podEnd);
-    if (Pod !== undefined) return { Pod, views: resolver.namedViews(), jsonNames: resolver.namedJsonNames() };
+    if (Pod !== undefined) return { Pod, views: resolver.namedViews(), jsonNames: resolver.namedJsonNames(), rotation: resolver.namedRotation() };
   }
   return resolveCandidates(decodeExtenderArgs(parseJson(body)), resolver);
 }

@@ -5,6 +5,8 @@ import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
 import type { Rejection } from '../filter/reasons.js';
 import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, JsonWriter, jsonStringBytes, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
 import { reasonJson } from './reason-json.js';
+import type { FailedNodesMemo } from './failed-nodes-memo.js';
+import type { NameRotation } from '../sysctl-index/candidates.js';
 import { RequestError } from './request-error.js';
 
 /*
@@ -21,6 +23,8 @@ const MEMBER_ROOM = 1024;
 export interface AnsweredCandidates {
   readonly views: readonly NodeView[];
   readonly jsonNames?: readonly Uint8Array[];
+  /** Where the names are a known list rotated: the failed-nodes memo writes in that list's order. */
+  readonly rotation?: NameRotation;
 }
 
 /** The names' JSON bytes, encoded here only for bodies that went through the full parser. */
@@ -30,9 +34,10 @@ function jsonNamesOf(candidates: AnsweredCandidates): readonly Uint8Array[] {
 
 /**
  * ExtenderFilterResult: `NodeNames` when asked by name, else `Nodes` (the passing Node objects
- * echoed back); reasons split by whether preemption can help; an empty Error.
+ * echoed back); reasons split by whether preemption can help; an empty Error. With `memo`, a
+ * rotated known list's reasons come from it (failed-nodes-memo.ts).
  */
-export function encodeFilterResult(candidates: AnsweredCandidates, verdicts: Verdicts, passingNodes?: readonly KubeNode[]): WrittenJson {
+export function encodeFilterResult(candidates: AnsweredCandidates, verdicts: Verdicts, passingNodes?: readonly KubeNode[], memo?: FailedNodesMemo): WrittenJson {
   const names = jsonNamesOf(candidates);
   const out = new JsonWriter(names.length * BYTES_PER_CANDIDATE);
   if (passingNodes === undefined) {
@@ -41,6 +46,12 @@ export function encodeFilterResult(candidates: AnsweredCandidates, verdicts: Ver
     out.text('],"Nodes":null');
   } else {
     out.text('{"NodeNames":null,"Nodes":{"metadata":{},"items":').text(stringifyNodes(passingNodes)).char(CLOSE_BRACE);
+  }
+  if (memo && candidates.rotation) {
+    out.char(COMMA);
+    memo.write(out, candidates.rotation, verdicts);
+    out.text(',"Error":""}');
+    return out.finish();
   }
   out.text(',"FailedNodes":{');
   writeReasons(out, names, verdicts, false);

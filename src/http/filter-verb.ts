@@ -4,20 +4,26 @@ import { filterNodes, passing, type Verdicts } from '../filter/filter-nodes.js';
 import type { Rejection } from '../filter/reasons.js';
 import { decodeCandidateArgs, type CandidateArgs } from './candidate-args.js';
 import { encodeFilterResult } from './encode.js';
+import { FailedNodesMemo } from './failed-nodes-memo.js';
 import type { Generation } from './generation.js';
 import type { WrittenJson } from './json-writer.js';
 import type { ExtenderMetrics, RejectionTally } from './metrics.js';
 import type { Verb } from './verb.js';
 
-/**
- * The filter verb: answers in the mode it was asked in (`NodeNames` or `Nodes`). With
- * `scratch`, the verdicts are written there when it has the candidates' length.
- */
-export function runFilter(args: CandidateArgs, generation: Generation, scratch?: (Rejection | undefined)[]): { answer: WrittenJson; verdicts: Verdicts } {
+/** What the filter verb keeps between calls: each only read until the call returns. */
+export interface FilterScratch {
+  /** Verdicts are written here when it has the candidates' length. */
+  verdicts?: (Rejection | undefined)[];
+  /** The refused nodes' part of recent answers (failed-nodes-memo.ts). */
+  memo?: FailedNodesMemo;
+}
+
+/** The filter verb: answers in the mode it was asked in (`NodeNames` or `Nodes`). */
+export function runFilter(args: CandidateArgs, generation: Generation, scratch: FilterScratch = {}): { answer: WrittenJson; verdicts: Verdicts } {
   const ctx = filterContextFor(args.Pod, generation);
-  const verdicts = filterNodes(ctx, args.views, scratch);
+  const verdicts = filterNodes(ctx, args.views, scratch.verdicts);
   const passingNodes = args.nodes && passing(args.nodes, verdicts);
-  return { verdicts, answer: encodeFilterResult(args, verdicts, passingNodes) };
+  return { verdicts, answer: encodeFilterResult(args, verdicts, passingNodes, scratch.memo) };
 }
 
 /** Where filter records the calls that refused nodes (the status page's RefusalLog). */
@@ -35,13 +41,13 @@ export function filterVerb(binder: Binder, metrics: ExtenderMetrics, refusals?: 
   // fifth of what it did (~35 kB against ~160 kB), and scavenges, each 1-2 ms with the index in
   // the heap, come every ~110 calls instead of every 22: a p99 measured over 2 s no longer
   // catches one per 100 calls.
-  let scratch: (Rejection | undefined)[] = [];
+  const scratch: FilterScratch = { verdicts: [], memo: new FailedNodesMemo() };
   return {
     name: 'filter',
     handle: (body, generation) => {
       const args = decodeCandidateArgs(body, generation.resolver);
       binder.rememberPod(args.Pod);
-      if (scratch.length !== args.views.length) scratch = new Array<Rejection | undefined>(args.views.length);
+      if (scratch.verdicts?.length !== args.views.length) scratch.verdicts = new Array<Rejection | undefined>(args.views.length);
       const { answer, verdicts } = runFilter(args, generation, scratch);
       const tally = metrics.countRejections(verdicts);
       if (tally) refusals?.record(args.Pod.metadata?.namespace, args.Pod.metadata?.name, verdicts.length, tally);

@@ -1,4 +1,5 @@
 import type { ClusterIndex, NodeView } from '../sysctl-index/cluster-index.js';
+import type { NameRotation } from '../sysctl-index/candidates.js';
 import { jsonStringBytes } from './json-writer.js';
 import { BACKSLASH, CLOSE_BRACKET, COMMA, nameHash, QUOTE, skipSpace } from './names-body-scan.js';
 
@@ -56,6 +57,7 @@ export class NameTable {
   /** What the last read found: views, and their names' JSON bytes in the same order; valid until the next read. */
   private found: NodeView[] = [];
   private foundNames: Uint8Array[] = [];
+  private foundRotation: NameRotation | undefined;
   /** This read's entries of names the index does not know. */
   private unknown: Map<string, Entry> | undefined;
 
@@ -64,6 +66,7 @@ export class NameTable {
   /** Reads the array from just after its `[` (a NamesReader); `views()` then holds the result. */
   read = (body: Buffer, from: number): number => {
     this.refresh();
+    this.foundRotation = undefined;
     const rotated = this.readRotation(body, from);
     return rotated >= 0 ? rotated : this.readEach(body, from);
   };
@@ -76,6 +79,11 @@ export class NameTable {
   /** The names of the last read as JSON string literals, in the order of `views()`. */
   jsonNames(): Uint8Array[] {
     return this.foundNames;
+  }
+
+  /** Where the last read was the base list rotated: the base's names and the offset of the first name read. */
+  rotation(): NameRotation | undefined {
+    return this.foundRotation;
   }
 
   /** The array if it is the base list rotated, byte for byte: the offset after `]`, or -1. */
@@ -102,6 +110,7 @@ export class NameTable {
     if (body[end] !== CLOSE_BRACKET) return -1;
     this.found = rotateInto(this.rotatedViews, this.baseViews, k);
     this.foundNames = rotateInto(this.rotatedNames, this.baseNames, k);
+    this.foundRotation = { names: this.baseNames, offset: k };
     return end + 1;
   }
 
@@ -166,6 +175,7 @@ export class NameTable {
     this.foundNames = names;
     // A clean list becomes the base the next (rotated) request is compared with.
     if (clean && n > 0 && (n !== this.base.length || !sameOrder(entries, this.base))) this.setBase(entries, views, names);
+    if (clean && n > 0) this.foundRotation = { names: this.baseNames, offset: 0 };
     return end;
   }
 

@@ -13,6 +13,14 @@ export interface NameReading {
   views(): NodeView[];
   /** The names of `views()` as JSON string literals, in the same order (answers are written from them). */
   jsonNames(): Uint8Array[];
+  /** Where the last read was a known list rotated (kube-scheduler's usual request): the list, and where the request started in it. */
+  rotation(): NameRotation | undefined;
+}
+
+/** `names[offset]` was the request's first name, `names[offset - 1]` its last; `names` keeps its identity while the list stays the same. */
+export interface NameRotation {
+  readonly names: readonly Uint8Array[];
+  readonly offset: number;
 }
 
 /**
@@ -39,6 +47,10 @@ export class CandidateResolver {
   /** The names of `namedViews()` as JSON string literals, in the same order. */
   namedJsonNames(): Uint8Array[] {
     return this.names.jsonNames();
+  }
+
+  namedRotation(): NameRotation | undefined {
+    return this.names.rotation();
   }
 
   byName = (name: string): NodeView => this.index.viewOf(name);

@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { REJECT, podProblem, type Rejection } from '../src/filter/reasons.js';
+import { FailedNodesMemo } from '../src/http/failed-nodes-memo.js';
+import { JsonWriter, jsonStringBytes } from '../src/http/json-writer.js';
+
+/**
+ * The memo writes the refused nodes of a filter answer from the bytes of earlier calls where
+ * verdicts are unchanged. Whatever the sequence of calls (workloads in turn, verdicts changing
+ * here and there, rotations, a new list of nodes), each answer must say exactly what the call's
+ * verdicts say: every refused node once, in its section, with its reason, and no other node.
+ */
+
+const REJECTIONS: readonly (Rejection | undefined)[] = [undefined, REJECT.otherTeam, REJECT.busyOtherProfile, REJECT.allowListUndeclared, REJECT.podsConflict, undefined];
+
+interface Sections {
+  FailedNodes: Record<string, string>;
+  FailedAndUnresolvableNodes: Record<string, string>;
+}
+
+function written(memo: FailedNodesMemo, names: readonly Uint8Array[], offset: number, verdicts: readonly (Rejection | undefined)[]): { parsed: Sections; members: number } {
+  const out = new JsonWriter(16);
+  out.text('{');
+  memo.write(out, { names, offset }, verdicts);
+  out.text('}');
+  const text = out.finish().bytes.toString('utf8');
+  // Counted in the text, since JSON.parse would hide a name written twice.
+  const members = text.match(/":"/g)?.length ?? 0;
+  return { parsed: JSON.parse(text) as Sections, members };
+}
+
+function expected(names: readonly string[], offset: number, verdicts: readonly (Rejection | undefined)[]): Sections {
+  const sections: Sections = { FailedNodes: {}, FailedAndUnresolvableNodes: {} };
+  verdicts.forEach((rejection, i) => {
+    if (!rejection) return;
+    const name = names[(offset + i) % names.length]!;
+    (rejection.unresolvable ? sections.FailedAndUnresolvableNodes : sections.FailedNodes)[name] = rejection.reason;
+  });
+  return sections;
+}
+
+const refused = (s: Sections) => Object.keys(s.FailedNodes).length + Object.keys(s.FailedAndUnresolvableNodes).length;
+
+/** A call: which workload, how far rotated, which of its nodes changed verdict and to what, and whether the node list is new. */
+const callArb = fc.record({
+  workload: fc.nat(11),
+  offset: fc.nat(),
+  changes: fc.array(fc.tuple(fc.nat(), fc.nat(REJECTIONS.length - 1)), { maxLength: 6 }),
+  newList: fc.nat(9).map((n) => n === 0),
+});
+
+describe('FailedNodesMemo', () => {
+  it('answers each call as its own verdicts say, whatever came before', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 400 }), fc.array(callArb, { minLength: 1, maxLength: 30 }), fc.integer(), (size, calls, seed) => {
+        const memo = new FailedNodesMemo();
+        let generation = 0;
+        let names = Array.from({ length: size }, (_, i) => `n${i}`);
+        let json = names.map(jsonStringBytes);
+        // Each workload's verdicts in base order, changed a little by each of its calls.
+        const workloads = Array.from({ length: 12 }, (_, w) => Array.from({ length: size }, (_, j) => REJECTIONS[((Math.imul(j + 1, 2654435761) ^ Math.imul(w + 1, 40503) ^ seed) >>> 0) % REJECTIONS.length]));
+        for (const call of calls) {
+          if (call.newList) {
+            generation += 1;
+            names = Array.from({ length: size }, (_, i) => `g${generation}-${i}`);
+            json = names.map(jsonStringBytes);
+          }
+          const base = workloads[call.workload]!;
+          for (const [at, r] of call.changes) base[at % size] = REJECTIONS[r];
+          const offset = call.offset % size;
+          const verdicts = Array.from({ length: size }, (_, i) => base[(offset + i) % size]);
+          const { parsed, members } = written(memo, json, offset, verdicts);
+          const want = expected(names, offset, verdicts);
+          expect(parsed).toEqual(want);
+          expect(members).toBe(refused(want));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes a chunk again when a verdict in it is another rejection of the same text', () => {
+    const memo = new FailedNodesMemo();
+    const names = ['a', 'b', 'c'].map(jsonStringBytes);
+    const first = podProblem('pod has an invalid sysctl name');
+    written(memo, names, 0, [first, first, first]);
+    const other = podProblem('pod sets a sysctl twice');
+    const { parsed } = written(memo, names, 0, [other, undefined, other]);
+    expect(parsed.FailedAndUnresolvableNodes).toEqual({ a: 'pod sets a sysctl twice', c: 'pod sets a sysctl twice' });
+  });
+
+  it('writes empty sections when nothing is refused, after calls that refused', () => {
+    const memo = new FailedNodesMemo();
+    const names = Array.from({ length: 200 }, (_, i) => jsonStringBytes(`n${i}`));
+    written(memo, names, 5, names.map(() => REJECT.otherTeam));
+    const { parsed, members } = written(memo, names, 17, names.map(() => undefined));
+    expect(parsed).toEqual({ FailedNodes: {}, FailedAndUnresolvableNodes: {} });
+    expect(members).toBe(0);
+  });
+});
