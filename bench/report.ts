@@ -243,7 +243,10 @@ function breakdownLines(b: VerbBreakdown): string[] {
     ...(['filter', 'prioritize'] as const).flatMap((verb) => [
       row('JSON.parse of the body', (p) => p.parseMs, verb),
       row('decodeExtenderArgs after the parse (field names, JSON Schema)', (p) => p.validateMs, verb),
-      row('the verb (runFilter / runPrioritize; pass-all answer)', (p) => p.verbMs, verb),
+      row(verb === 'filter' ? 'the verb, every reason written (runFilter; pass-all answer)' : 'the verb (runPrioritize; pass-all answer)', (p) => p.verbMs, verb),
+      ...(b.byVerb[verb].extender.verbReusedMs !== undefined
+        ? [`| ${verb} | the verb, same verdicts as a call before (failed-nodes-memo.ts) | - | ${fmt(b.byVerb[verb].extender.verbReusedMs!)} |`]
+        : []),
       row('JSON.stringify of the answer', (p) => p.encodeMs, verb),
       row('**total**', total, verb),
       `| ${verb} | answer size, kB | ${fmt(b.byVerb[verb].baseline.answerBytes / 1000)} | ${fmt(b.byVerb[verb].extender.answerBytes / 1000)} |`,

@@ -11,6 +11,7 @@ import { applyList } from '../src/cluster/snapshot.js';
 import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { Extender } from '../src/extender.js';
 import { decodeCandidateArgs, type CandidateArgs } from '../src/http/candidate-args.js';
+import { FailedNodesMemo } from '../src/http/failed-nodes-memo.js';
 import { runFilter } from '../src/http/filter-verb.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
 import { passAll } from './baseline-server.js';
@@ -25,8 +26,13 @@ export interface PhaseTimes {
   readonly parseMs: number;
   /** decodeExtenderArgs after the parse (field names, JSON Schema); 0 for the do-nothing answer. */
   readonly validateMs: number;
-  /** runFilter / runPrioritize; building the pass-all answer for the do-nothing server. */
+  /** runFilter / runPrioritize; building the pass-all answer for the do-nothing server. Filter writes every refused node's reason. */
   readonly verbMs: number;
+  /**
+   * Filter only: the same call with the verb's memo of refused nodes' bytes (failed-nodes-memo.ts)
+   * warm, as a served call for a workload seen before; verbMs is the call whose verdicts changed.
+   */
+  readonly verbReusedMs?: number;
   /** JSON.stringify of the answer. */
   readonly encodeMs: number;
   readonly answerBytes: number;
@@ -55,7 +61,8 @@ function time(fn: () => unknown): number {
 
 function medianPhases(all: PhaseTimes[]): PhaseTimes {
   const of = (pick: (p: PhaseTimes) => number) => median(all.map(pick));
-  return { parseMs: of((p) => p.parseMs), validateMs: of((p) => p.validateMs), verbMs: of((p) => p.verbMs), encodeMs: of((p) => p.encodeMs), answerBytes: of((p) => p.answerBytes) };
+  const reused = all.every((p) => p.verbReusedMs !== undefined) ? { verbReusedMs: of((p) => p.verbReusedMs!) } : {};
+  return { parseMs: of((p) => p.parseMs), validateMs: of((p) => p.validateMs), verbMs: of((p) => p.verbMs), ...reused, encodeMs: of((p) => p.encodeMs), answerBytes: of((p) => p.answerBytes) };
 }
 
 function measure(spec: ClusterSpec): VerbBreakdown {
@@ -69,14 +76,15 @@ function measure(spec: ClusterSpec): VerbBreakdown {
   for (const verb of ['filter', 'prioritize'] as const) {
     // The verbs now encode their answer themselves: verbMs includes it, encodeMs is ~0.
     // The answer's buffer goes back to the pool as the server does once it is sent.
-    const run = (args: CandidateArgs): number => {
-      const answer = verb === 'filter' ? runFilter(args, extender.generation).answer : runPrioritize(args, extender.generation);
+    const run = (args: CandidateArgs, memo?: FailedNodesMemo): number => {
+      const answer = verb === 'filter' ? runFilter(args, extender.generation, { memo }).answer : runPrioritize(args, extender.generation);
       const bytes = answer.bytes.length;
       answer.release();
       return bytes;
     };
     const ext: PhaseTimes[] = [];
     const base: PhaseTimes[] = [];
+    const memo = new FailedNodesMemo();
     for (const { body } of bodies) {
       const parseMs = time(() => JSON.parse(body));
       const bytes = Buffer.from(body);
@@ -87,6 +95,7 @@ function measure(spec: ClusterSpec): VerbBreakdown {
         parseMs: time(() => decodeCandidateArgs(bytes, extender.generation.resolver)),
         validateMs: 0,
         verbMs: time(() => run(args)),
+        ...(verb === 'filter' ? { verbReusedMs: time(() => run(args, memo)) } : {}),
         encodeMs: 0,
         answerBytes: answer,
       });
