@@ -4,12 +4,13 @@
  * worst cluster shapes of the last full matrix run (bench/results/worst-shapes.json). Fails
  * (exit 1) when the median over rounds of the p50 or p99 latency ratio exceeds --max-ratio, or
  * when any call failed. Ratios only: no absolute time decides, since CI machines differ.
- * --max-ratio is 3 (the SPEC bar is 1.5): on the bench's own cluster the gate was 2.0, but on the
- * worst shape (worker-many-profiles) filter measured 1.72-2.03 (p50) and 2.06-2.31 (p99) in two
- * runs of 2026-12-01 (bench/results/matrix.md); the gate catches a regression beyond that and the
- * machine's noise, the bar is not met yet (issue 14).
+ * --max-ratio is 2 (the SPEC bar is 1.5): the worst shapes of the matrix of 2026-12-02 measured
+ * filter at 1.03 / 1.18 (p50 / p99) in bench:ci, and up to 1.57 (p50) in a run while this
+ * shared machine ran at a third of its speed: 2 leaves room for that noise and still fails a
+ * change that brings the worst shape back to where it was before the failed-nodes memo (p99
+ * 1.83-2.31). It stood at 3 then.
  *
- *   node bench/.build/bench/ci.js [--rounds 7] [--duration 2] [--max-ratio 3] [--verbs filter,prioritize]
+ *   node bench/.build/bench/ci.js [--rounds 7] [--duration 2] [--max-ratio 2] [--verbs filter,prioritize]
  *       [--breakdown] [--profile]
  *
  * --breakdown adds the in-process cost of one call by phase to the report (about 15 s more).
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string', default: '7' },
       duration: { type: 'string', default: '2' },
       warmup: { type: 'string', default: '1' },
-      'max-ratio': { type: 'string', default: '3' },
+      'max-ratio': { type: 'string', default: '2' },
       seed: { type: 'string', default: '1' },
       verbs: { type: 'string', default: 'filter,prioritize' },
       breakdown: { type: 'boolean', default: false },
