@@ -2,7 +2,7 @@ import type { Verdicts } from '../filter/filter-nodes.js';
 import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubeNode } from '../sysctl-index/kube-objects.js';
 import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
-import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, JsonWriter, jsonStringBytes, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
+import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, JsonWriter, jsonStringBytes, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
 import { SeenReasons, writeRefusedMembers } from './refused-members.js';
 import type { FailedNodesMemo } from './failed-nodes-memo.js';
 import type { NameRotation } from '../sysctl-index/candidates.js';

@@ -15,7 +15,6 @@
 import { gzipSync, deflateSync } from 'node:zlib';
 import { Prng } from '../prng.js';
 import { Obj, Raw, serialize, slotsOf, toTree, type Slot, type Tree } from './json-tree.js';
-import { POLLUTION_SENTINELS } from './pollution.js';
 import { VERBS, type SeedBody, type Verb } from './seed-bodies.js';
 import { JSON_HEADERS } from './send.js';
 
