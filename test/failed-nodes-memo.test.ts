@@ -80,20 +80,40 @@ describe('FailedNodesMemo', () => {
     );
   });
 
-  it('writes a chunk again when a verdict in it is another rejection of the same text', () => {
+  it('writes a chunk again when a verdict in it is another rejection object of the same code', () => {
     const memo = new FailedNodesMemo();
     const names = ['a', 'b', 'c'].map(jsonStringBytes);
     const first = podProblem('pod has an invalid sysctl name');
-    written(memo, names, 0, [first, first, first]);
+    // Three calls: the third keeps the verdicts' bytes.
+    for (let k = 0; k < 4; k += 1) written(memo, names, 0, [first, first, first]);
     const other = podProblem('pod sets a sysctl twice');
     const { parsed } = written(memo, names, 0, [other, undefined, other]);
     expect(parsed.FailedAndUnresolvableNodes).toEqual({ a: 'pod sets a sysctl twice', c: 'pod sets a sysctl twice' });
   });
 
+  it('forgets an entry whose write failed half way, so that its old bytes never answer again', () => {
+    const memo = new FailedNodesMemo();
+    // Four chunks; the last node's verdict changes, so the entry is updated in place.
+    const names = Array.from({ length: 200 }, (_, i) => jsonStringBytes(`n${i}`));
+    const before = names.map(() => REJECT.otherTeam);
+    for (let k = 0; k < 4; k += 1) written(memo, names, 0, before);
+    const after = names.map((_, i) => (i === 199 ? undefined : REJECT.otherTeam));
+    const failing = new JsonWriter(16);
+    const text = failing.text.bind(failing);
+    failing.text = (json: string) => {
+      if (json.includes('FailedAndUnresolvableNodes')) throw new RangeError('out of memory');
+      return text(json);
+    };
+    expect(() => memo.write(failing, { names, offset: 0 }, after)).toThrow(RangeError);
+    const refused = written(memo, names, 0, after).parsed.FailedAndUnresolvableNodes;
+    expect(Object.keys(refused)).toHaveLength(199);
+    expect(refused).not.toHaveProperty('n199');
+  });
+
   it('writes empty sections when nothing is refused, after calls that refused', () => {
     const memo = new FailedNodesMemo();
     const names = Array.from({ length: 200 }, (_, i) => jsonStringBytes(`n${i}`));
-    written(memo, names, 5, names.map(() => REJECT.otherTeam));
+    for (let k = 0; k < 4; k += 1) written(memo, names, 5 + k, names.map(() => REJECT.otherTeam));
     const { parsed, members } = written(memo, names, 17, names.map(() => undefined));
     expect(parsed).toEqual({ FailedNodes: {}, FailedAndUnresolvableNodes: {} });
     expect(members).toBe(0);

@@ -14,8 +14,9 @@ import { SeenReasons, writeRefusedMembers } from './refused-members.js';
  * names each time, rotated (name-table.ts). A map's order means nothing to its reader, so the
  * members are written in the order of the name table's base list, not the request's: then the
  * same verdicts give the same bytes whatever the rotation. The rules still run on every call;
- * only their encoding is reused, and only where the verdicts are the same object node by node,
- * so nothing here can go stale: a node whose verdict changed is written again.
+ * only their encoding is reused, and only where the verdicts are the same object node by node
+ * (rejections are frozen, their text encoded per object: reason-json.ts), so nothing here can
+ * go stale: a node whose verdict changed is written again.
  *
  * The base list is cut in chunks of CHUNK nodes, each chunk's two sections kept as bytes with
  * the verdicts they were written from, per workload (ENTRIES of them, found by a fingerprint
@@ -25,11 +26,11 @@ import { SeenReasons, writeRefusedMembers } from './refused-members.js';
 
 /** Nodes per chunk: small enough that one changed node re-encodes little, large enough that copies stay few (79 a section at 5,000 nodes). */
 const CHUNK = 64;
-/** Workloads kept apart: one entry each, up to about 0.5 MB at 5,000 cloud-style names. */
+/** Workloads kept apart: one entry each, up to about 0.5 MB at 5,000 cloud-style names (4 MB for all). */
 const ENTRIES = 8;
 /**
- * Verdicts are kept once they were seen this many times in the last 2 x ENTRIES calls that had
- * no entry. With 48 workloads in turn, pairs of pods with the same verdicts one after the other
+ * Verdicts are kept at their next sighting once they were seen this many times in the last
+ * 2 x ENTRIES calls that had no entry (the third call of a workload). With 48 workloads in turn, pairs of pods with the same verdicts one after the other
  * made an entry every fourth call that was evicted unused: 0.65 ms a call in process against
  * 0.59 without the memo (worker-fifty-teams). A burst of replicas is kept from its third pod.
  */
@@ -71,11 +72,17 @@ export class FailedNodesMemo {
     if (this.stale.length < chunks) this.stale = new Uint8Array(chunks);
     const entry = this.entryFor(rotation, verdicts, chunks);
     const seen = new SeenReasons();
-    out.text('"FailedNodes":{');
-    this.writeSection(out, rotation, verdicts, entry, false, chunks, seen);
-    out.text('},"FailedAndUnresolvableNodes":{');
-    this.writeSection(out, rotation, verdicts, entry, true, chunks, seen);
-    out.text('}');
+    try {
+      out.text('"FailedNodes":{');
+      this.writeSection(out, rotation, verdicts, entry, false, chunks, seen);
+      out.text('},"FailedAndUnresolvableNodes":{');
+      this.writeSection(out, rotation, verdicts, entry, true, chunks, seen);
+      out.text('}');
+    } catch (err) {
+      // The entry already says the new verdicts; its bytes may not: it must not answer again.
+      if (entry) this.entries = this.entries.filter((e) => e !== entry);
+      throw err;
+    }
   }
 
   /**

@@ -10,7 +10,7 @@ import type { WrittenJson } from './json-writer.js';
 import type { ExtenderMetrics, RejectionTally } from './metrics.js';
 import type { Verb } from './verb.js';
 
-/** What the filter verb keeps between calls: each only read until the call returns. */
+/** What the filter verb keeps between calls: the verdicts are only read until the call returns; the memo keeps bytes of its own. */
 export interface FilterScratch {
   /** Verdicts are written here when it has the candidates' length. */
   verdicts?: (Rejection | undefined)[];
