@@ -3,7 +3,7 @@ import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubeNode } from '../sysctl-index/kube-objects.js';
 import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
 import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, JsonWriter, jsonStringBytes, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
-import { SeenReasons, writeRefusedMembers } from './refused-members.js';
+import { MEMBER_ROOM, SeenReasons, writeRefusedMembers } from './refused-members.js';
 import type { FailedNodesMemo } from './failed-nodes-memo.js';
 import type { NameRotation } from '../sysctl-index/candidates.js';
 import { RequestError } from './request-error.js';
@@ -15,8 +15,6 @@ import { RequestError } from './request-error.js';
 
 /** Room for a name and a reason per candidate: the writer grows past it if needed. */
 const BYTES_PER_CANDIDATE = 96;
-/** More than any one `"name":"reason",` needs (names are at most 253 ASCII bytes when read from bytes; reasons are short): one bounds check per member. */
-const MEMBER_ROOM = 1024;
 
 /** What an answer is written for: the candidates, and their names as JSON bytes where the request's bytes gave them. */
 export interface AnsweredCandidates {

@@ -4,7 +4,7 @@ import { COLON, COMMA, type JsonWriter } from './json-writer.js';
 import { reasonJson } from './reason-json.js';
 
 /** More than any one `"name":"reason",` needs (names are at most 253 bytes, reasons short): one bounds check per member. */
-const MEMBER_ROOM = 1024;
+export const MEMBER_ROOM = 1024;
 
 /**
  * The reasons met while writing one answer and their JSON bytes. A call meets a handful of
