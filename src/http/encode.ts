@@ -3,7 +3,7 @@ import type { NodeView } from '../sysctl-index/cluster-index.js';
 import type { KubeNode } from '../sysctl-index/kube-objects.js';
 import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
 import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, JsonWriter, jsonStringBytes, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
-import { MEMBER_ROOM, SeenReasons, writeRefusedMembers } from './refused-members.js';
+import { MEMBER_ROOM, SeenReasons, writeFailedSections, writeRefusedMembers } from './refused-members.js';
 import type { FailedNodesMemo } from './failed-nodes-memo.js';
 import type { NameRotation } from '../sysctl-index/candidates.js';
 import { RequestError } from './request-error.js';
@@ -44,18 +44,14 @@ export function encodeFilterResult(candidates: AnsweredCandidates, verdicts: Ver
   } else {
     out.text('{"NodeNames":null,"Nodes":{"metadata":{},"items":').text(stringifyNodes(passingNodes)).char(CLOSE_BRACE);
   }
+  out.char(COMMA);
   if (memo && candidates.rotation) {
-    out.char(COMMA);
     memo.write(out, candidates.rotation, verdicts);
-    out.text(',"Error":""}');
-    return out.finish();
+  } else {
+    const seen = new SeenReasons();
+    writeFailedSections(out, (unresolvable) => writeRefusedMembers(out, names, verdicts, 0, 0, names.length, unresolvable, seen));
   }
-  const seen = new SeenReasons();
-  out.text(',"FailedNodes":{');
-  writeRefusedMembers(out, names, verdicts, 0, 0, names.length, false, seen);
-  out.text('},"FailedAndUnresolvableNodes":{');
-  writeRefusedMembers(out, names, verdicts, 0, 0, names.length, true, seen);
-  out.text('},"Error":""}');
+  out.text(',"Error":""}');
   return out.finish();
 }
 

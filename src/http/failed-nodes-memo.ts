@@ -2,7 +2,7 @@ import type { Verdicts } from '../filter/filter-nodes.js';
 import type { Rejection } from '../filter/reasons.js';
 import type { NameRotation } from '../sysctl-index/candidates.js';
 import { COMMA, JsonWriter } from './json-writer.js';
-import { SeenReasons, writeRefusedMembers } from './refused-members.js';
+import { SeenReasons, writeFailedSections, writeRefusedMembers } from './refused-members.js';
 
 /*
  * The `"FailedNodes":{...},"FailedAndUnresolvableNodes":{...}` part of a filter answer, kept
@@ -73,11 +73,7 @@ export class FailedNodesMemo {
     const entry = this.entryFor(rotation, verdicts, chunks);
     const seen = new SeenReasons();
     try {
-      out.text('"FailedNodes":{');
-      this.writeSection(out, rotation, verdicts, entry, false, chunks, seen);
-      out.text('},"FailedAndUnresolvableNodes":{');
-      this.writeSection(out, rotation, verdicts, entry, true, chunks, seen);
-      out.text('}');
+      writeFailedSections(out, (unresolvable) => this.writeSection(out, rotation, verdicts, entry, unresolvable, chunks, seen));
     } catch (err) {
       // The entry already says the new verdicts; its bytes may not: it must not answer again.
       if (entry) this.entries = this.entries.filter((e) => e !== entry);

@@ -27,6 +27,18 @@ export class SeenReasons {
 }
 
 /**
+ * `"FailedNodes":{...},"FailedAndUnresolvableNodes":{...}`, the one place their keys are
+ * written: `members(unresolvable)` writes each section's members.
+ */
+export function writeFailedSections(out: JsonWriter, members: (unresolvable: boolean) => void): void {
+  out.text('"FailedNodes":{');
+  members(false);
+  out.text('},"FailedAndUnresolvableNodes":{');
+  members(true);
+  out.text('}');
+}
+
+/**
  * `"name":"reason"` members joined by commas, for `names[from..to)` whose rejection is
  * (un)resolvable as asked; the verdict of `names[j]` is `verdicts[j - offset]` (modulo the
  * length: `verdicts` may be in the order of a request that rotated `names`, failed-nodes-memo.ts). Written into the
