@@ -2,7 +2,7 @@ import type { Verdicts } from '../filter/filter-nodes.js';
 import type { Rejection } from '../filter/reasons.js';
 import type { NameRotation } from '../sysctl-index/candidates.js';
 import { COMMA, JsonWriter } from './json-writer.js';
-import { SeenReasons, writeFailedSections, writeRefusedMembers } from './refused-members.js';
+import { requestIndex, SeenReasons, writeFailedSections, writeRefusedMembers } from './refused-members.js';
 
 /*
  * The `"FailedNodes":{...},"FailedAndUnresolvableNodes":{...}` part of a filter answer, kept
@@ -160,8 +160,7 @@ function fingerprint(rotation: NameRotation, verdicts: Verdicts): number {
   let last: Rejection | undefined;
   let rank = 0;
   let h = 0x811c9dc5 ^ n;
-  let i = n - rotation.offset;
-  if (i >= n) i -= n;
+  let i = requestIndex(0, rotation.offset, n);
   for (let j = 0; j < n; j += 1) {
     const rejection = verdicts[i];
     if (rejection !== last) {
@@ -190,8 +189,7 @@ function compareChunks(entry: Entry, offset: number, verdicts: Verdicts, stale: 
   let differing = 0;
   for (let c = 0; c < chunks; c += 1) {
     const end = Math.min(n, (c + 1) * CHUNK);
-    let i = c * CHUNK - offset;
-    if (i < 0) i += n;
+    let i = requestIndex(c * CHUNK, offset, n);
     let same = 1;
     for (let j = c * CHUNK; j < end; j += 1) {
       if (kept[j] !== verdicts[i]) {
@@ -209,8 +207,7 @@ function compareChunks(entry: Entry, offset: number, verdicts: Verdicts, stale: 
 function copyChunkVerdicts(entry: Entry, offset: number, verdicts: Verdicts, c: number): void {
   const n = entry.names.length;
   const end = Math.min(n, (c + 1) * CHUNK);
-  let i = c * CHUNK - offset;
-  if (i < 0) i += n;
+  let i = requestIndex(c * CHUNK, offset, n);
   for (let j = c * CHUNK; j < end; j += 1) {
     entry.verdicts[j] = verdicts[i];
     i = i + 1 === n ? 0 : i + 1;
@@ -229,7 +226,7 @@ function newEntry(print: number, names: readonly Uint8Array[], chunks: number): 
 function keep(out: JsonWriter, entry: Entry, section: 0 | 1, parts: Uint8Array[], written: readonly number[], chunks: number): void {
   if (written.length === 0) return;
   let size = 0;
-  for (let w = 0; w < written.length; w += 3) size += Math.max(0, written[w + 2]! - written[w + 1]!);
+  for (let w = 0; w < written.length; w += 3) size += written[w + 2]! - written[w + 1]!;
   const every = written.length === chunks * 3;
   let arena = every ? entry.arenas[section] : undefined;
   if (arena === undefined || arena.length < size) {
@@ -241,7 +238,7 @@ function keep(out: JsonWriter, entry: Entry, section: 0 | 1, parts: Uint8Array[]
   let at = 0;
   for (let w = 0; w < written.length; w += 3) {
     const start = written[w + 1]!;
-    const length = Math.max(0, written[w + 2]! - start);
+    const length = written[w + 2]! - start;
     bytes.copy(arena, at, start, start + length);
     parts[written[w]!] = arena.subarray(at, at + length);
     at += length;

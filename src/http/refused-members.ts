@@ -26,6 +26,12 @@ export class SeenReasons {
   }
 }
 
+/** Where the base list's `j`th name sits in a request that started at `offset` in it. */
+export function requestIndex(j: number, offset: number, n: number): number {
+  const i = j - offset;
+  return i < 0 ? i + n : i;
+}
+
 /**
  * `"FailedNodes":{...},"FailedAndUnresolvableNodes":{...}`, the one place their keys are
  * written: `members(unresolvable)` writes each section's members.
@@ -56,8 +62,7 @@ export function writeRefusedMembers(
   seen: SeenReasons,
 ): void {
   const n = names.length;
-  let i = from - offset;
-  if (i < 0) i += n;
+  let i = requestIndex(from, offset, n);
   let buf = out.reserve(0);
   let at = out.length;
   let first = true;
