@@ -7,6 +7,12 @@ import { projectPod, type DaemonSetRef, type PodProjection } from './pod-project
 import { ProfileTable, type ProfileId } from './profile-intern.js';
 import { normalizeSysctlName } from './sysctl-names.js';
 
+/**
+ * How many node changes the index remembers one by one (`nodesChangedSince`). A reader further
+ * behind than this starts again from every node; a bind or a watch event changes one or two.
+ */
+const NODE_JOURNAL = 4096;
+
 /** A node as the rules see it: its projection plus what the pods on it bring. */
 export interface NodeView {
   readonly name: string;
@@ -83,6 +89,9 @@ export class ClusterIndex {
   private readonly teamNames = new SharedStrings();
   private readonly nodes = new Map<string, NodeState>();
   private nodeGeneration = 0;
+  /** The last NODE_JOURNAL node states whose view changed, the one of change c at c % NODE_JOURNAL. */
+  private readonly nodeJournal = new Array<NodeView | undefined>(NODE_JOURNAL);
+  private nodeChangeCount = 0;
   private readonly pods = new Map<string, PodProjection>();
   /** Preemption names its victims by UID only. */
   private readonly podsByUid = new Map<string, PodProjection>();
@@ -143,6 +152,7 @@ export class ClusterIndex {
     };
     state.team = state.projection.team;
     this.recomputeProfile(state);
+    this.noteChange(state);
     return true;
   }
 
@@ -151,6 +161,7 @@ export class ClusterIndex {
     if (!state) return;
     state.projection = undefined;
     state.team = undefined;
+    this.noteChange(state);
     // Pods still bound to a deleted node keep their state until the watch deletes them too.
     if (state.pods === 0) this.dropNodeState(name);
     else this.recomputeProfile(state);
@@ -383,6 +394,29 @@ export class ClusterIndex {
     return this.nodeGeneration;
   }
 
+  /**
+   * Counts every change of a node's view (projection, team, occupancy, profile): a reader that
+   * kept what it derived from the views at one count asks `nodesChangedSince` what to redo.
+   */
+  get nodeChanges(): number {
+    return this.nodeChangeCount;
+  }
+
+  /**
+   * Calls `visit` with each node whose view changed since `nodeChanges` was `since` (a node
+   * may come more than once); false, visiting none, if more changed than the journal holds.
+   */
+  nodesChangedSince(since: number, visit: (view: NodeView) => void): boolean {
+    if (since > this.nodeChangeCount || this.nodeChangeCount - since > NODE_JOURNAL) return false;
+    for (let c = since; c < this.nodeChangeCount; c += 1) visit(this.nodeJournal[c % NODE_JOURNAL]!);
+    return true;
+  }
+
+  private noteChange(state: NodeState): void {
+    this.nodeJournal[this.nodeChangeCount % NODE_JOURNAL] = state;
+    this.nodeChangeCount += 1;
+  }
+
   private nodeState(name: string): NodeState {
     let state = this.nodes.get(name);
     if (!state) {
@@ -407,6 +441,7 @@ export class ClusterIndex {
     const count = state.unsafeCounts.get(pod.unsafeId) ?? 0;
     state.unsafeCounts.set(pod.unsafeId, count + 1);
     if (count === 0) this.recomputeProfile(state);
+    this.noteChange(state);
   }
 
   private removeFromNode(pod: PodProjection): void {
@@ -422,6 +457,7 @@ export class ClusterIndex {
         state.unsafeCounts.delete(pod.unsafeId);
         this.recomputeProfile(state);
       }
+      this.noteChange(state);
     }
     if (state.pods === 0 && !state.projection) this.dropNodeState(state.name);
   }
