@@ -12,7 +12,8 @@ import { DEFAULT_POLICY } from '../src/config/policy.js';
 import { Extender } from '../src/extender.js';
 import { decodeCandidateArgs, type CandidateArgs } from '../src/http/candidate-args.js';
 import { FailedNodesMemo } from '../src/http/failed-nodes-memo.js';
-import { runFilter } from '../src/http/filter-verb.js';
+import { runFilter, type FilterScratch } from '../src/http/filter-verb.js';
+import { VerdictCache } from '../src/filter/verdict-cache.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
 import { passAll } from './baseline-server.js';
 import { generateCluster, type ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
@@ -29,8 +30,9 @@ export interface PhaseTimes {
   /** runFilter / runPrioritize; building the pass-all answer for the do-nothing server. Filter writes every refused node's reason. */
   readonly verbMs: number;
   /**
-   * Filter only: the same call with the verb's memo of refused nodes' bytes (failed-nodes-memo.ts)
-   * warm, as a served call for a workload seen before; verbMs is the call whose verdicts changed.
+   * Filter only: the same call with the verb's kept verdicts (verdict-cache.ts) and memo of
+   * refused nodes' bytes (failed-nodes-memo.ts) warm, as a served call for a workload seen
+   * before; verbMs is a call that judges every node and writes every reason.
    */
   readonly verbReusedMs?: number;
   /** JSON.stringify of the answer. */
@@ -76,15 +78,15 @@ function measure(spec: ClusterSpec): VerbBreakdown {
   for (const verb of ['filter', 'prioritize'] as const) {
     // The verbs now encode their answer themselves: verbMs includes it, encodeMs is ~0.
     // The answer's buffer goes back to the pool as the server does once it is sent.
-    const run = (args: CandidateArgs, memo?: FailedNodesMemo): number => {
-      const answer = verb === 'filter' ? runFilter(args, extender.generation, { memo }).answer : runPrioritize(args, extender.generation);
+    const run = (args: CandidateArgs, scratch?: FilterScratch): number => {
+      const answer = verb === 'filter' ? runFilter(args, extender.generation, scratch).answer : runPrioritize(args, extender.generation);
       const bytes = answer.bytes.length;
       answer.release();
       return bytes;
     };
     const ext: PhaseTimes[] = [];
     const base: PhaseTimes[] = [];
-    const memo = new FailedNodesMemo();
+    const warm: FilterScratch = { kept: new VerdictCache(), memo: new FailedNodesMemo() };
     for (const { body } of bodies) {
       const parseMs = time(() => JSON.parse(body));
       const bytes = Buffer.from(body);
@@ -95,7 +97,7 @@ function measure(spec: ClusterSpec): VerbBreakdown {
         parseMs: time(() => decodeCandidateArgs(bytes, extender.generation.resolver)),
         validateMs: 0,
         verbMs: time(() => run(args)),
-        ...(verb === 'filter' ? { verbReusedMs: time(() => run(args, memo)) } : {}),
+        ...(verb === 'filter' ? { verbReusedMs: time(() => run(args, warm)) } : {}),
         encodeMs: 0,
         answerBytes: answer,
       });

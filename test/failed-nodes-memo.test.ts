@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REJECT, podProblem, type Rejection } from '../src/filter/reasons.js';
+import type { VerdictStamp } from '../src/filter/verdict-cache.js';
 import { FailedNodesMemo } from '../src/http/failed-nodes-memo.js';
 import { JsonWriter, jsonStringBytes } from '../src/http/json-writer.js';
 
@@ -18,10 +19,13 @@ interface Sections {
   FailedAndUnresolvableNodes: Record<string, string>;
 }
 
-function written(memo: FailedNodesMemo, names: readonly Uint8Array[], offset: number, verdicts: readonly (Rejection | undefined)[]): { parsed: Sections; members: number } {
+/** The memo reads a rotation's names only. */
+const NO_VIEWS: never[] = [];
+
+function written(memo: FailedNodesMemo, names: readonly Uint8Array[], offset: number, verdicts: readonly (Rejection | undefined)[], stamp?: VerdictStamp): { parsed: Sections; members: number } {
   const out = new JsonWriter(16);
   out.text('{');
-  memo.write(out, { names, offset }, verdicts);
+  memo.write(out, { names, views: NO_VIEWS, offset }, verdicts, stamp);
   out.text('}');
   const text = out.finish().bytes.toString('utf8');
   // Counted in the text, since JSON.parse would hide a name written twice.
@@ -48,6 +52,8 @@ const callArb = fc.record({
   offset: fc.nat(),
   changes: fc.array(fc.tuple(fc.nat(), fc.nat(REJECTIONS.length - 1)), { maxLength: 6 }),
   newList: fc.nat(9).map((n) => n === 0),
+  // With the workload's stamp, as the verdict cache hands one out, or without (a list it does not keep).
+  stamped: fc.boolean(),
 });
 
 describe('FailedNodesMemo', () => {
@@ -60,17 +66,26 @@ describe('FailedNodesMemo', () => {
         let json = names.map(jsonStringBytes);
         // Each workload's verdicts in base order, changed a little by each of its calls.
         const workloads = Array.from({ length: 12 }, (_, w) => Array.from({ length: size }, (_, j) => REJECTIONS[((Math.imul(j + 1, 2654435761) ^ Math.imul(w + 1, 40503) ^ seed) >>> 0) % REJECTIONS.length]));
+        // Honest stamps: a workload's changes whenever one of its verdicts or the list does.
+        const source = {};
+        let version = 0;
+        const stamps = workloads.map(() => ({ source, version: ++version }));
         for (const call of calls) {
           if (call.newList) {
             generation += 1;
             names = Array.from({ length: size }, (_, i) => `g${generation}-${i}`);
             json = names.map(jsonStringBytes);
+            stamps.forEach((_, w) => (stamps[w] = { source, version: ++version }));
           }
           const base = workloads[call.workload]!;
-          for (const [at, r] of call.changes) base[at % size] = REJECTIONS[r];
+          for (const [at, r] of call.changes) {
+            if (base[at % size] === REJECTIONS[r]) continue;
+            base[at % size] = REJECTIONS[r];
+            stamps[call.workload] = { source, version: ++version };
+          }
           const offset = call.offset % size;
           const verdicts = Array.from({ length: size }, (_, i) => base[(offset + i) % size]);
-          const { parsed, members } = written(memo, json, offset, verdicts);
+          const { parsed, members } = written(memo, json, offset, verdicts, call.stamped ? stamps[call.workload] : undefined);
           const want = expected(names, offset, verdicts);
           expect(parsed).toEqual(want);
           expect(members).toBe(refused(want));
@@ -104,7 +119,7 @@ describe('FailedNodesMemo', () => {
       if (json.includes('FailedAndUnresolvableNodes')) throw new RangeError('out of memory');
       return text(json);
     };
-    expect(() => memo.write(failing, { names, offset: 0 }, after)).toThrow(RangeError);
+    expect(() => memo.write(failing, { names, views: NO_VIEWS, offset: 0 }, after)).toThrow(RangeError);
     const refused = written(memo, names, 0, after).parsed.FailedAndUnresolvableNodes;
     expect(Object.keys(refused)).toHaveLength(199);
     expect(refused).not.toHaveProperty('n199');

@@ -31,6 +31,18 @@ export interface PodRequirements {
   readonly undeclaredAllowList: Rejection | undefined;
 }
 
+/**
+ * A text equal for two pods exactly when the rules give them the same verdict on every node
+ * under one policy and index (verdict-cache.ts keeps verdicts by it): every field the rules
+ * read but the namespace, which counts only through its team. The entries are written out, since
+ * pods of profiles no node has yet share UNSEEN_PROFILE. Undefined for a pod with a problem:
+ * its verdict is the same everywhere and costs nothing to repeat.
+ */
+export function requirementsKey(pod: PodRequirements): string | undefined {
+  if (pod.problem) return undefined;
+  return JSON.stringify([pod.team ?? null, pod.profileId, pod.nodeLevelId, pod.safeMask, pod.undeclaredAllowList?.code ?? null, pod.unsafe, pod.nodeLevel]);
+}
+
 /** What a node without the allow-list annotation the index reads gives the pod. */
 function undeclaredAllowList(trustUndeclaredAllowList: boolean): Rejection | undefined {
   return trustUndeclaredAllowList ? undefined : REJECT.allowListUndeclared;

@@ -5,6 +5,7 @@ import { MAX_EXTENDER_PRIORITY } from '../prioritize/score-node.js';
 import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, JsonWriter, jsonStringBytes, OPEN_BRACKET, type WrittenJson } from './json-writer.js';
 import { MEMBER_ROOM, SeenReasons, writeFailedSections, writeRefusedMembers } from './refused-members.js';
 import type { FailedNodesMemo } from './failed-nodes-memo.js';
+import type { VerdictStamp } from '../filter/verdict-cache.js';
 import type { NameRotation } from '../sysctl-index/candidates.js';
 import { RequestError } from './request-error.js';
 
@@ -32,9 +33,9 @@ function jsonNamesOf(candidates: AnsweredCandidates): readonly Uint8Array[] {
 /**
  * ExtenderFilterResult: `NodeNames` when asked by name, else `Nodes` (the passing Node objects
  * echoed back); reasons split by whether preemption can help; an empty Error. With `memo`, a
- * rotated known list's reasons come from it (failed-nodes-memo.ts).
+ * rotated known list's reasons come from it (failed-nodes-memo.ts), which trusts `stamp`.
  */
-export function encodeFilterResult(candidates: AnsweredCandidates, verdicts: Verdicts, passingNodes?: readonly KubeNode[], memo?: FailedNodesMemo): WrittenJson {
+export function encodeFilterResult(candidates: AnsweredCandidates, verdicts: Verdicts, passingNodes?: readonly KubeNode[], memo?: FailedNodesMemo, stamp?: VerdictStamp): WrittenJson {
   const names = jsonNamesOf(candidates);
   const out = new JsonWriter(names.length * BYTES_PER_CANDIDATE);
   if (passingNodes === undefined) {
@@ -46,7 +47,7 @@ export function encodeFilterResult(candidates: AnsweredCandidates, verdicts: Ver
   }
   out.char(COMMA);
   if (memo && candidates.rotation) {
-    memo.write(out, candidates.rotation, verdicts);
+    memo.write(out, candidates.rotation, verdicts, stamp);
   } else {
     const seen = new SeenReasons();
     writeFailedSections(out, (unresolvable) => writeRefusedMembers(out, names, verdicts, 0, 0, names.length, unresolvable, seen));

@@ -1,5 +1,6 @@
 import type { Verdicts } from '../filter/filter-nodes.js';
 import type { Rejection } from '../filter/reasons.js';
+import type { VerdictStamp } from '../filter/verdict-cache.js';
 import type { NameRotation } from '../sysctl-index/candidates.js';
 import { COMMA, JsonWriter } from './json-writer.js';
 import { requestIndex, SeenReasons, writeFailedSections, writeRefusedMembers } from './refused-members.js';
@@ -22,6 +23,8 @@ import { requestIndex, SeenReasons, writeFailedSections, writeRefusedMembers } f
  * the verdicts they were written from, per workload (ENTRIES of them, found by a fingerprint
  * of the verdicts). A call compares its verdicts chunk by chunk with its entry's and writes
  * again only the chunks that differ: a pod bound to one node changes one chunk, not the answer.
+ * A call whose verdicts come with the stamp an entry was last written for (verdict-cache.ts:
+ * equal stamps, equal verdicts) skips the fingerprint and the compare.
  */
 
 /** Nodes per chunk: small enough that one changed node re-encodes little, large enough that copies stay few (79 a section at 5,000 nodes). */
@@ -52,6 +55,8 @@ interface Entry {
    * costs no allocation once the entries exist.
    */
   readonly arenas: [Buffer | undefined, Buffer | undefined];
+  /** The stamp of the verdicts last written, if they came with one. */
+  stamp: VerdictStamp | undefined;
 }
 
 export class FailedNodesMemo {
@@ -66,11 +71,11 @@ export class FailedNodesMemo {
    * Writes both sections for `verdicts` (in request order, that is `rotation` applied to its
    * base list), keys included, without the commas around them.
    */
-  write(out: JsonWriter, rotation: NameRotation, verdicts: Verdicts): void {
+  write(out: JsonWriter, rotation: NameRotation, verdicts: Verdicts, stamp?: VerdictStamp): void {
     const n = rotation.names.length;
     const chunks = Math.ceil(n / CHUNK);
     if (this.stale.length < chunks) this.stale = new Uint8Array(chunks);
-    const entry = this.entryFor(rotation, verdicts, chunks);
+    const entry = this.entryFor(rotation, verdicts, chunks, stamp);
     const seen = new SeenReasons();
     try {
       writeFailedSections(out, (unresolvable) => this.writeSection(out, rotation, verdicts, entry, unresolvable, chunks, seen));
@@ -82,17 +87,32 @@ export class FailedNodesMemo {
   }
 
   /**
-   * The entry of these verdicts; or the latest entry if at least half its chunks match (the
-   * same workload after a bind changed a node); or a new one if the verdicts were seen twice
-   * in the last calls; or none. `stale` then marks the chunks whose bytes must be written.
+   * The entry last written for `stamp`, every chunk current; else the entry of these verdicts;
+   * or the latest entry if at least half its chunks match (the same workload after a bind
+   * changed a node); or a new one if the verdicts were seen twice in the last calls; or none.
+   * `stale` then marks the chunks whose bytes must be written.
    */
-  private entryFor(rotation: NameRotation, verdicts: Verdicts, chunks: number): Entry | undefined {
+  private entryFor(rotation: NameRotation, verdicts: Verdicts, chunks: number, stamp: VerdictStamp | undefined): Entry | undefined {
     const stale = this.stale;
     // Entries of an earlier base can never match again.
     if (this.entries.some((e) => e.names !== rotation.names)) {
       this.entries = this.entries.filter((e) => e.names === rotation.names);
       this.recent = [];
     }
+    const vouched = stamp && this.entries.findIndex((e) => sameStamp(e.stamp, stamp));
+    if (vouched !== undefined && vouched >= 0) {
+      const entry = this.entries.splice(vouched, 1)[0]!;
+      this.entries.unshift(entry);
+      stale.fill(0, 0, chunks);
+      return entry;
+    }
+    const entry = this.entryByVerdicts(rotation, verdicts, chunks);
+    if (entry) entry.stamp = stamp;
+    return entry;
+  }
+
+  private entryByVerdicts(rotation: NameRotation, verdicts: Verdicts, chunks: number): Entry | undefined {
+    const stale = this.stale;
     const print = fingerprint(rotation, verdicts);
     let at = this.entries.findIndex((e) => e.print === print);
     if (at >= 0) compareChunks(this.entries[at]!, rotation.offset, verdicts, stale, chunks, chunks);
@@ -215,7 +235,11 @@ function copyChunkVerdicts(entry: Entry, offset: number, verdicts: Verdicts, c: 
 }
 
 function newEntry(print: number, names: readonly Uint8Array[], chunks: number): Entry {
-  return { print, names, verdicts: new Array<Rejection | undefined>(names.length), resolvable: new Array<Uint8Array>(chunks), unresolvable: new Array<Uint8Array>(chunks), arenas: [undefined, undefined] };
+  return { print, names, verdicts: new Array<Rejection | undefined>(names.length), resolvable: new Array<Uint8Array>(chunks), unresolvable: new Array<Uint8Array>(chunks), arenas: [undefined, undefined], stamp: undefined };
+}
+
+function sameStamp(a: VerdictStamp | undefined, b: VerdictStamp): boolean {
+  return a !== undefined && a.source === b.source && a.version === b.version;
 }
 
 /**

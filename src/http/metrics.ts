@@ -1,15 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Verdicts } from '../filter/filter-nodes.js';
-import type { Rejection } from '../filter/reasons.js';
+import type { RejectionTally } from '../filter/rejection-tally.js';
 import type { ClusterIndex } from '../sysctl-index/cluster-index.js';
 import type { Readiness } from '../readiness.js';
 import type { BindResult } from '../cluster/binder.js';
-
-/** Reason codes and their counts for one filter call, as the rejection counter tallies them. */
-export interface RejectionTally {
-  readonly codes: readonly string[];
-  readonly counts: readonly number[];
-}
 
 /** Prometheus metrics of one extender instance, on its own registry (tests run several). */
 export class ExtenderMetrics {
@@ -78,25 +71,9 @@ export class ExtenderMetrics {
     this.binds.inc({ outcome });
   }
 
-  /** Counts the call's rejections by reason; returns the tally (undefined when none) for the status page's log. */
-  countRejections(verdicts: Verdicts): RejectionTally | undefined {
-    // A call sees a handful of distinct rejections, often the same one for node after node:
-    // checking the last one first, then a short list, beats a Map lookup per rejected node.
-    const seen: Rejection[] = [];
-    const counts: number[] = [];
-    let last: Rejection | undefined;
-    let k = -1;
-    for (let i = 0; i < verdicts.length; i += 1) {
-      const rejection = verdicts[i];
-      if (!rejection) continue;
-      if (rejection !== last) {
-        last = rejection;
-        k = seen.indexOf(rejection);
-        if (k < 0) k = seen.push(rejection) - 1;
-      }
-      counts[k] = (counts[k] ?? 0) + 1;
-    }
-    seen.forEach((rejection, k) => this.rejections.inc({ reason: rejection.code }, counts[k]!));
-    return seen.length === 0 ? undefined : { codes: seen.map((rejection) => rejection.code), counts };
+  /** Counts one call's rejections by reason (filter/rejection-tally.ts tallies them). */
+  countRejections(tally: RejectionTally | undefined): void {
+    if (!tally) return;
+    tally.codes.forEach((code, k) => this.rejections.inc({ reason: code }, tally.counts[k]!));
   }
 }

@@ -1,4 +1,4 @@
-import type { RejectionTally } from '../http/metrics.js';
+import type { RejectionTally } from '../filter/rejection-tally.js';
 
 /** One filter call that refused at least one node: who asked, when, and how many nodes per reason code. */
 export interface RefusalRecord {

@@ -17,9 +17,13 @@ export interface NameReading {
   rotation(): NameRotation | undefined;
 }
 
-/** `names[offset]` was the request's first name, `names[offset - 1]` its last; `names` keeps its identity while the list stays the same. */
+/**
+ * `names[offset]` was the request's first name, `names[offset - 1]` its last; `views` are their
+ * views in the same order. Both keep their identity while the list stays the same.
+ */
 export interface NameRotation {
   readonly names: readonly Uint8Array[];
+  readonly views: readonly NodeView[];
   readonly offset: number;
 }
 
