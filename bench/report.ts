@@ -245,7 +245,10 @@ function breakdownLines(b: VerbBreakdown): string[] {
       row('decodeExtenderArgs after the parse (field names, JSON Schema)', (p) => p.validateMs, verb),
       row(verb === 'filter' ? 'the verb, every reason written (runFilter; pass-all answer)' : 'the verb (runPrioritize; pass-all answer)', (p) => p.verbMs, verb),
       ...(b.byVerb[verb].extender.verbReusedMs !== undefined
-        ? [`| ${verb} | the verb, same pod as a call before (verdict-cache.ts, failed-nodes-memo.ts) | - | ${fmt(b.byVerb[verb].extender.verbReusedMs!)} |`]
+        ? [
+            `| ${verb} | the verb, same pod as a call before (verdict-cache.ts, failed-nodes-memo.ts) | - | ${fmt(b.byVerb[verb].extender.verbReusedMs!)} |`,
+            `| ${verb} | the same, one node changed since (a bind) | - | ${fmt(b.byVerb[verb].extender.verbOneChangedMs ?? Number.NaN)} |`,
+          ]
         : []),
       row('JSON.stringify of the answer', (p) => p.encodeMs, verb),
       row('**total**', total, verb),

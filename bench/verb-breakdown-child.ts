@@ -35,6 +35,11 @@ export interface PhaseTimes {
    * before; verbMs is a call that judges every node and writes every reason.
    */
   readonly verbReusedMs?: number;
+  /**
+   * Filter only: as verbReusedMs, but a pod assumed on or forgotten from one node between calls
+   * (a bind's change, made outside the timing), so that kept verdicts are redone for that node.
+   */
+  readonly verbOneChangedMs?: number;
   /** JSON.stringify of the answer. */
   readonly encodeMs: number;
   readonly answerBytes: number;
@@ -61,9 +66,27 @@ function time(fn: () => unknown): number {
   return sortedPercentile(samples.sort((a, b) => a - b), 0.5);
 }
 
+/** Median time of `fn` in milliseconds, `between` run before each call and not timed. */
+function timeAfter(between: (i: number) => void, fn: () => unknown): number {
+  for (let i = 0; i < WARMUP; i += 1) {
+    between(i);
+    fn();
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < ITERATIONS; i += 1) {
+    between(i);
+    const started = performance.now();
+    fn();
+    samples.push(performance.now() - started);
+  }
+  return sortedPercentile(samples.sort((a, b) => a - b), 0.5);
+}
+
 function medianPhases(all: PhaseTimes[]): PhaseTimes {
   const of = (pick: (p: PhaseTimes) => number) => median(all.map(pick));
-  const reused = all.every((p) => p.verbReusedMs !== undefined) ? { verbReusedMs: of((p) => p.verbReusedMs!) } : {};
+  const reused = all.every((p) => p.verbReusedMs !== undefined && p.verbOneChangedMs !== undefined)
+    ? { verbReusedMs: of((p) => p.verbReusedMs!), verbOneChangedMs: of((p) => p.verbOneChangedMs!) }
+    : {};
   return { parseMs: of((p) => p.parseMs), validateMs: of((p) => p.validateMs), verbMs: of((p) => p.verbMs), ...reused, encodeMs: of((p) => p.encodeMs), answerBytes: of((p) => p.answerBytes) };
 }
 
@@ -97,7 +120,7 @@ function measure(spec: ClusterSpec): VerbBreakdown {
         parseMs: time(() => decodeCandidateArgs(bytes, extender.generation.resolver)),
         validateMs: 0,
         verbMs: time(() => run(args)),
-        ...(verb === 'filter' ? { verbReusedMs: time(() => run(args, warm)) } : {}),
+        ...(verb === 'filter' ? { verbReusedMs: time(() => run(args, warm)), verbOneChangedMs: timeAfter(flipOneNode(extender, args), () => run(args, warm)) } : {}),
         encodeMs: 0,
         answerBytes: answer,
       });
@@ -114,6 +137,17 @@ function measure(spec: ClusterSpec): VerbBreakdown {
     byVerb[verb] = { extender: medianPhases(ext), baseline: medianPhases(base) };
   }
   return { nodes, candidates: bodies[0]?.candidates ?? 0, byVerb };
+}
+
+/** Between calls: the call's pod assumed on a node, then forgotten, a different node each time (what a bind does to the index). */
+function flipOneNode(extender: Extender, args: CandidateArgs): (i: number) => void {
+  const pod = extender.index.projectPod(args.Pod);
+  if (!pod) throw new Error('the placed pod has no projection');
+  return (i) => {
+    const node = args.views[(i >> 1) % args.views.length]!.name;
+    if (i % 2 === 0) extender.index.assumePod(pod, node);
+    else extender.index.forgetAssumedPod(pod.namespace, pod.name, node);
+  };
 }
 
 const { values } = parseArgs({
