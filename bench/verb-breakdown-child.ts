@@ -16,9 +16,10 @@ import { runFilter, type FilterScratch } from '../src/http/filter-verb.js';
 import { VerdictCache } from '../src/filter/verdict-cache.js';
 import { runPrioritize } from '../src/http/prioritize-verb.js';
 import { passAll } from './baseline-server.js';
-import { generateCluster, type ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
+import type { KubePod } from '../src/sysctl-index/kube-objects.js';
+import { generateCluster, type ClusterPlan, type ClusterSpec } from '../support/synthetic-cluster/cluster-generator.js';
 import { CLUSTER_OPTIONS, clusterSpecOf } from './cluster-spec-args.js';
-import { requestBodies } from './request-bodies.js';
+import { requestBodies, type RequestBody } from './request-bodies.js';
 import type { CandidateVerb } from './scenarios.js';
 import { median, sortedPercentile } from './stats.js';
 
@@ -40,6 +41,13 @@ export interface PhaseTimes {
    * (a bind's change, made outside the timing), so that kept verdicts are redone for that node.
    */
   readonly verbOneChangedMs?: number;
+  /**
+   * Filter only: as verbReusedMs, but pods of `classes` different requirements in turn (each
+   * placed pod in each team's namespace), more than the verdict cache and the memo keep: what a
+   * cluster of many workloads placed by turns costs, every call judging every node.
+   */
+  readonly verbManyClassesMs?: number;
+  readonly classes?: number;
   /** JSON.stringify of the answer. */
   readonly encodeMs: number;
   readonly answerBytes: number;
@@ -84,8 +92,13 @@ function timeAfter(between: (i: number) => void, fn: () => unknown): number {
 
 function medianPhases(all: PhaseTimes[]): PhaseTimes {
   const of = (pick: (p: PhaseTimes) => number) => median(all.map(pick));
-  const reused = all.every((p) => p.verbReusedMs !== undefined && p.verbOneChangedMs !== undefined)
-    ? { verbReusedMs: of((p) => p.verbReusedMs!), verbOneChangedMs: of((p) => p.verbOneChangedMs!) }
+  const reused = all.every((p) => p.verbReusedMs !== undefined && p.verbOneChangedMs !== undefined && p.verbManyClassesMs !== undefined)
+    ? {
+        verbReusedMs: of((p) => p.verbReusedMs!),
+        verbOneChangedMs: of((p) => p.verbOneChangedMs!),
+        verbManyClassesMs: of((p) => p.verbManyClassesMs!),
+        classes: of((p) => p.classes!),
+      }
     : {};
   return { parseMs: of((p) => p.parseMs), validateMs: of((p) => p.validateMs), verbMs: of((p) => p.verbMs), ...reused, encodeMs: of((p) => p.encodeMs), answerBytes: of((p) => p.answerBytes) };
 }
@@ -110,6 +123,7 @@ function measure(spec: ClusterSpec): VerbBreakdown {
     const ext: PhaseTimes[] = [];
     const base: PhaseTimes[] = [];
     const warm: FilterScratch = { kept: new VerdictCache(), memo: new FailedNodesMemo() };
+    const classes = podClasses(plan, bodies);
     for (const { body } of bodies) {
       const parseMs = time(() => JSON.parse(body));
       const bytes = Buffer.from(body);
@@ -120,7 +134,14 @@ function measure(spec: ClusterSpec): VerbBreakdown {
         parseMs: time(() => decodeCandidateArgs(bytes, extender.generation.resolver)),
         validateMs: 0,
         verbMs: time(() => run(args)),
-        ...(verb === 'filter' ? { verbReusedMs: time(() => run(args, warm)), verbOneChangedMs: timeAfter(flipOneNode(extender, args), () => run(args, warm)) } : {}),
+        ...(verb === 'filter'
+          ? {
+              verbReusedMs: time(() => run(args, warm)),
+              verbOneChangedMs: timeAfter(flipOneNode(extender, args), () => run(args, warm)),
+              verbManyClassesMs: timeAfter(() => undefined, inTurn(classes.map((Pod) => ({ ...args, Pod })), (each) => run(each, warm))),
+              classes: classes.length,
+            }
+          : {}),
         encodeMs: 0,
         answerBytes: answer,
       });
@@ -137,6 +158,19 @@ function measure(spec: ClusterSpec): VerbBreakdown {
     byVerb[verb] = { extender: medianPhases(ext), baseline: medianPhases(base) };
   }
   return { nodes, candidates: bodies[0]?.candidates ?? 0, byVerb };
+}
+
+/** Each placed pod in the apps namespace of every team: as many requirements as teams x placed pods. */
+function podClasses(plan: ClusterPlan, bodies: readonly RequestBody[]): KubePod[] {
+  const namespaces = plan.namespaces.filter((ns) => ns.team !== undefined && ns.name.endsWith('-apps')).map((ns) => ns.name);
+  const pods = bodies.map(({ body }) => (JSON.parse(body) as { Pod: KubePod }).Pod);
+  return namespaces.flatMap((namespace) => pods.map((pod) => ({ ...pod, metadata: { ...pod.metadata, namespace } })));
+}
+
+/** A call that takes the next of `all` each time. */
+function inTurn<T>(all: readonly T[], fn: (each: T) => unknown): () => unknown {
+  let next = 0;
+  return () => fn(all[next++ % all.length]!);
 }
 
 /** Between calls: the call's pod assumed on a node, then forgotten, a different node each time (what a bind does to the index). */

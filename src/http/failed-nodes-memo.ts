@@ -14,10 +14,10 @@ import { requestIndex, SeenReasons, writeFailedSections, writeRefusedMembers } f
  * Consecutive pods of one workload get the same verdicts, and kube-scheduler sends the same
  * names each time, rotated (name-table.ts). A map's order means nothing to its reader, so the
  * members are written in the order of the name table's base list, not the request's: then the
- * same verdicts give the same bytes whatever the rotation. The rules still run on every call;
- * only their encoding is reused, and only where the verdicts are the same object node by node
- * (rejections are frozen, their text encoded per object: reason-json.ts), so nothing here can
- * go stale: a node whose verdict changed is written again.
+ * same verdicts give the same bytes whatever the rotation. The memo judges nothing: it is handed
+ * the call's verdicts (from verdict-cache.ts or the rules) and reuses bytes only where they are
+ * the same object node by node (rejections are frozen, their text encoded per object:
+ * reason-json.ts), so nothing here can go stale: a node whose verdict changed is written again.
  *
  * The base list is cut in chunks of CHUNK nodes, each chunk's two sections kept as bytes with
  * the verdicts they were written from, per workload (ENTRIES of them, found by a fingerprint
