@@ -8,7 +8,8 @@
  * filter at 1.03 / 1.18 (p50 / p99) in bench:ci alone, 1.26 / 1.69 in .ci/run, and up to 1.57
  * (p50) in a run while this shared machine ran at a third of its speed: 2 leaves room for that noise and still fails a
  * change that brings the worst shape back to where it was before the failed-nodes memo (p99
- * 1.83-2.31). It stood at 3 then.
+ * 1.83-2.31). It stood at 3 then. With the verdict cache the worst shapes measured filter at
+ * 0.82 / 1.27 alone and 0.76-1.02 / 1.05-1.27 in .ci/run (2026-12-02 afternoon, a slow hour).
  *
  *   node bench/.build/bench/ci.js [--rounds 7] [--duration 2] [--max-ratio 2] [--verbs filter,prioritize]
  *       [--breakdown] [--profile]
