@@ -34,6 +34,33 @@ interface RunResult {
   readonly violations: number;
   /** The extender's own mean time per call, from its /metrics (ms). */
   readonly verbMs?: Record<string, number>;
+  /** CPU milliseconds per pod placed, by component, from kube-scheduler's start to the last bind (Linux only). */
+  readonly cpuMsPerPod?: CpuPerPod;
+}
+
+/** Where the machine's CPU went per pod: throughput alone cannot tell a slower extender from one that makes the others work more. */
+interface CpuPerPod {
+  readonly scheduler: number;
+  readonly apiserver: number;
+  readonly etcd: number;
+  readonly extender?: number;
+}
+
+const COMPONENTS = ['scheduler', 'apiserver', 'etcd', 'extender'] as const;
+
+function cpuNow(plane: ControlPlane, scheduler: Proc | undefined, extender: Proc | undefined): Record<(typeof COMPONENTS)[number], number | undefined> {
+  return { ...plane.cpuSeconds(), scheduler: scheduler?.cpuSeconds(), extender: extender?.cpuSeconds() };
+}
+
+function cpuPerPod(before: ReturnType<typeof cpuNow>, after: ReturnType<typeof cpuNow>, pods: number): CpuPerPod | undefined {
+  const per = (k: (typeof COMPONENTS)[number]) => {
+    const end = after[k];
+    if (end === undefined) return undefined;
+    return Math.round(((end - (before[k] ?? 0)) / pods) * 1e4) / 10;
+  };
+  const [scheduler, apiserver, etcd, extender] = COMPONENTS.map(per);
+  if (scheduler === undefined || apiserver === undefined || etcd === undefined) return undefined;
+  return { scheduler, apiserver, etcd, ...(extender === undefined ? {} : { extender }) };
 }
 
 function option(name: string): string | undefined {
@@ -94,9 +121,13 @@ async function runOnce(plane: ControlPlane, variant: Variant, round: number, pod
     if (uid && event.object.spec?.nodeName && !boundAt.has(uid)) boundAt.set(uid, performance.now());
   });
   const started = performance.now();
+  // kube-scheduler's CPU counts from its own start (before: undefined, taken as 0).
+  const cpuBefore = cpuNow(plane, undefined, extender?.proc);
   const scheduler = await plane.startScheduler(schedulerConfig(extender?.url, ROOT), `kube-scheduler-${variant.name}`);
+  let cpuAfter: ReturnType<typeof cpuNow>;
   try {
     await waitUntil(() => boundAt.size >= podCount, `${podCount} binds (${variant.name})`, 600_000, 20);
+    cpuAfter = cpuNow(plane, scheduler, extender?.proc);
   } finally {
     stopWatch();
     await scheduler.stop();
@@ -116,6 +147,7 @@ async function runOnce(plane: ControlPlane, variant: Variant, round: number, pod
     totalSeconds: Math.round((last - started) / 100) / 10,
     violations: violations(state.items, nodes, namespaces).length,
     verbMs,
+    cpuMsPerPod: cpuPerPod(cpuBefore, cpuAfter, podCount),
   };
 }
 
@@ -149,7 +181,7 @@ async function main(): Promise<void> {
         for (const variant of variants) {
           const result = await runOnce(plane, variant, round, size.pods);
           runs.push(result);
-          process.stdout.write(`${size.nodes} nodes / ${size.pods} pods, round ${round}, ${variant.name}: ${result.podsPerSecond} pods/s, ${result.violations} violations${result.verbMs ? `, ms per call ${JSON.stringify(result.verbMs)}` : ''}\n`);
+          process.stdout.write(`${size.nodes} nodes / ${size.pods} pods, round ${round}, ${variant.name}: ${result.podsPerSecond} pods/s, ${result.violations} violations${result.verbMs ? `, ms per call ${JSON.stringify(result.verbMs)}` : ''}${result.cpuMsPerPod ? `, CPU ms per pod ${JSON.stringify(result.cpuMsPerPod)}` : ''}\n`);
         }
       }
     } finally {
@@ -199,6 +231,21 @@ function writeResults(report: Array<{ nodes: number; pods: number; runs: RunResu
       lines.push(`| ${v.name} | ${size.medians[v.name]} | ${runs.map((r) => r.podsPerSecond).join(', ')} | ${runs.reduce((n, r) => n + r.violations, 0)} |`);
     }
     lines.push('', '| ratio (median of per-round ratios) | value |', '|---|---:|', ...Object.entries(size.ratios).map(([k, v]) => `| ${k} | ${v} |`), '');
+    const cpu = size.runs.filter((r) => r.cpuMsPerPod);
+    if (cpu.length) {
+      lines.push(
+        'CPU per pod placed (ms, user + system from /proc, from kube-scheduler\'s start to the last bind):',
+        '',
+        '| variant | round | kube-scheduler | kube-apiserver | etcd | extender | total |',
+        '|---|---:|---:|---:|---:|---:|---:|',
+      );
+      for (const r of cpu) {
+        const c = r.cpuMsPerPod!;
+        const total = Math.round((c.scheduler + c.apiserver + c.etcd + (c.extender ?? 0)) * 10) / 10;
+        lines.push(`| ${r.variant} | ${r.round} | ${c.scheduler} | ${c.apiserver} | ${c.etcd} | ${c.extender ?? '-'} | ${total} |`);
+      }
+      lines.push('');
+    }
     const verb = size.runs.filter((r) => r.verbMs);
     if (verb.length) {
       lines.push('The extenders\' own mean time per call (ms, from their /metrics):', '', '| variant | round | filter | prioritize | bind |', '|---|---:|---:|---:|---:|');

@@ -97,6 +97,9 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 /** A process in its own group, its output in a log file. */
 export class Proc {
   readonly exited: Promise<number | null>;
@@ -126,6 +129,22 @@ export class Proc {
 
   get alive(): boolean {
     return this.exitCode === undefined;
+  }
+
+  /**
+   * CPU seconds the process has used so far (user + system, from /proc; Linux only, else
+   * undefined): benchmarks compare what each component costs, not only the throughput.
+   */
+  cpuSeconds(): number | undefined {
+    if (this.child.pid === undefined) return undefined;
+    try {
+      // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+      const stat = fs.readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The log's tail, for a failure message. */
@@ -222,6 +241,11 @@ export class ControlPlane {
     this.kubeConfig = new KubeConfig();
     this.kubeConfig.loadFromFile(kubeconfigFile);
     this.api = new KubeHttp(this.kubeConfig, { maxSockets: 16 });
+  }
+
+  /** CPU seconds used so far by etcd and kube-apiserver (Proc.cpuSeconds). */
+  cpuSeconds(): { etcd: number | undefined; apiserver: number | undefined } {
+    return { etcd: this.etcd.cpuSeconds(), apiserver: this.apiserver?.cpuSeconds() };
   }
 
   get apiUrl(): string {
