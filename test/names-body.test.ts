@@ -106,6 +106,21 @@ describe('reading a NodeNames body from its bytes', () => {
     expect(decodedNames(body(['n2', 'ghost', 'n2', 'ghost', 'n1']), resolver)).toEqual(['n2', 'ghost', 'n1']);
   });
 
+  it('keeps the list filter gets while prioritize gets the subset the filter kept, in turn', () => {
+    // kube-scheduler sends filter the nodes its plugins kept and prioritize those the filter kept.
+    const resolver = resolverOf(index);
+    const rotationOf = (names: readonly string[]) => decodeCandidateArgs(Buffer.from(body(names)), resolver).rotation;
+    const all = rotationOf(NAMES)!;
+    const kept = NAMES.filter((_, i) => i % 2 === 0);
+    for (let shift = 1; shift < NAMES.length; shift += 1) {
+      expect(rotationOf(kept.slice(0, 1 + (shift % kept.length)))).toBeDefined();
+      const again = rotationOf([...NAMES.slice(shift), ...NAMES.slice(0, shift)]);
+      // The very list first read: the verdict cache and the memo key their entries by its identity.
+      expect(again?.views).toBe(all.views);
+      expect(again?.offset).toBe(shift);
+    }
+  });
+
   it('hands out each name as JSON bytes beside its view, known or not, across a rebuild of the table', () => {
     const grown = indexOf(['a1', 'a2']);
     const resolver = resolverOf(grown);
@@ -156,6 +171,13 @@ describe('reading a NodeNames body from its bytes', () => {
               // The names answers are written from: each the JSON literal of its view's name.
               const args = decodeCandidateArgs(Buffer.from(text), resolver);
               expect(args.jsonNames?.map((json) => JSON.parse(Buffer.from(json).toString('utf8')) as string)).toEqual(args.views.map((v) => v.name));
+              // A rotation found (of whichever kept list) says the same views, from its offset round.
+              const rotation = args.rotation;
+              if (rotation) {
+                const n = rotation.views.length;
+                expect(Array.from({ length: n }, (_, i) => rotation.views[(rotation.offset + i) % n]!.name)).toEqual(args.views.map((v) => v.name));
+                expect(Array.from({ length: n }, (_, i) => Buffer.from(rotation.names[(rotation.offset + i) % n]!).toString('utf8'))).toEqual(args.views.map((v) => JSON.stringify(v.name)));
+              }
             }
           }
         },

@@ -3,6 +3,14 @@ import type { NameRotation } from '../sysctl-index/candidates.js';
 import { jsonStringBytes } from './json-writer.js';
 import { BACKSLASH, CLOSE_BRACKET, COMMA, nameHash, QUOTE, skipSpace } from './names-body-scan.js';
 
+/**
+ * Lists kept to compare requests with. kube-scheduler sends filter the nodes its own plugins
+ * kept and prioritize the ones the filter kept, so two lists come in turn (more where teams'
+ * pods alternate); with one kept, each call replaced the other's and no rotation was ever
+ * found under the real scheduler.
+ */
+const BASES = 4;
+
 /** Node names are DNS subdomains: at most 253 characters (the request schema's bound too). */
 const MAX_NAME_BYTES = 253;
 
@@ -36,26 +44,8 @@ export class NameTable {
   private byHash = new Map<number, Entry | Entry[]>();
   /** Each known node's name bytes, kept across rebuilds so that a node added encodes one name, not all. */
   private jsonByView = new Map<NodeView, Uint8Array>();
-  /** The last list read name by name that held known nodes only, each once; its bytes, and where each name starts in them. */
-  private base: Entry[] = [];
-  /**
-   * The base's views and names as arrays of their own, though `base` holds both: rotating
-   * them straight from the entries (one array, one loop) measured slower served (throughput
-   * 0.70-0.71 of the do-nothing server against 0.77, worker-many-profiles, two runs).
-   */
-  private baseViews: NodeView[] = [];
-  private baseNames: Uint8Array[] = [];
-  private baseText: Buffer | undefined;
-  private baseOffsets = new Int32Array(0);
-  /** Each base entry's position: a request's first name is found in it by lookup, not by a scan of 5,000 entries. */
-  private basePositions = new Map<Entry, number>();
-  /**
-   * Where a rotation of the base is written, call after call: two fresh 5,000-element arrays
-   * per call were half of what a served filter allocated (about 160 kB a call), and with a 4 MB
-   * young generation every 22nd call paid a 1-2 ms scavenge (filter-verb.ts has the figures).
-   */
-  private rotatedViews: NodeView[] = [];
-  private rotatedNames: Uint8Array[] = [];
+  /** Recent lists read name by name that held known nodes only, each once: most recently used first, at most BASES. */
+  private bases: BaseList[] = [];
   /** What the last read found: views, and their names' JSON bytes in the same order; valid until the next read. */
   private found: NodeView[] = [];
   private foundNames: Uint8Array[] = [];
@@ -88,38 +78,35 @@ export class NameTable {
     return this.foundRotation;
   }
 
-  /** The array if it is the base list rotated, byte for byte: the offset after `]`, or -1. */
+  /** The array if it is one of the base lists rotated, byte for byte: the offset after `]`, or -1. */
   private readRotation(body: Buffer, from: number): number {
-    const text = this.baseText;
-    if (text === undefined) return -1;
+    if (this.bases.length === 0) return -1;
     const start = skipSpace(body, from);
     if (body[start] !== QUOTE) return -1;
     const close = body.indexOf(QUOTE, start + 1);
     if (close < 0 || close - start - 1 > MAX_NAME_BYTES) return -1;
     const first = this.known(body, start + 1, close, nameHash(body, start + 1, close));
-    const k = first === undefined ? -1 : (this.basePositions.get(first) ?? -1);
-    if (k < 0) return -1;
-    // Names k.. then, after a comma, names ..k-1: the base's bytes from k's quote, then up to it.
-    const at = this.baseOffsets[k]!;
-    const tail = text.length - at;
-    if (Buffer.compare(body.subarray(start, start + tail), text.subarray(at)) !== 0) return -1;
-    let end = start + tail;
-    if (k > 0) {
-      if (body[end] !== COMMA || Buffer.compare(body.subarray(end + 1, end + at), text.subarray(0, at - 1)) !== 0) return -1;
-      end += at;
+    if (first === undefined) return -1;
+    for (const base of this.bases) {
+      const k = base.positions.get(first);
+      if (k === undefined) continue;
+      const end = base.rotationEnd(body, start, k);
+      if (end < 0) continue;
+      this.use(base);
+      this.found = rotateInto(base.rotatedViews, base.views, k);
+      this.foundNames = rotateInto(base.rotatedNames, base.names, k);
+      this.foundRotation = { names: base.names, views: base.views, offset: k };
+      return end;
     }
-    end = skipSpace(body, end);
-    if (body[end] !== CLOSE_BRACKET) return -1;
-    this.found = rotateInto(this.rotatedViews, this.baseViews, k);
-    this.foundNames = rotateInto(this.rotatedNames, this.baseNames, k);
-    this.foundRotation = { names: this.baseNames, views: this.baseViews, offset: k };
-    return end + 1;
+    return -1;
   }
 
   /** Name by name, each compared with the one after the previous in the base list first. */
   private readEach(body: Buffer, from: number): number {
     this.unknown = undefined;
-    const base = this.base;
+    // The base the walk follows: the most recent one holding the first name.
+    let base: readonly Entry[] = [];
+    let walked: BaseList | undefined;
     const entries: Entry[] = [];
     // While every name is the one after the previous in the base (which holds each node once)
     // and the list is no longer than it, no name can repeat: nothing to track.
@@ -127,7 +114,7 @@ export class NameTable {
     let seen: Set<Entry> | undefined;
     let clean = true;
     let i = skipSpace(body, from);
-    if (body[i] === CLOSE_BRACKET) return this.finish(entries, true, i + 1);
+    if (body[i] === CLOSE_BRACKET) return this.finish(entries, true, i + 1, undefined);
     for (;;) {
       if (body[i] !== QUOTE) return -1;
       const start = i + 1;
@@ -142,8 +129,11 @@ export class NameTable {
         if (end < 0) return -1;
         entry = this.lookUp(body, start, end);
         if (!entry.indexed) clean = false;
-        if (entries.length === 0) position = this.basePositions.get(entry) ?? -1;
-        else position = -1;
+        if (entries.length === 0) {
+          walked = this.bases.find((b) => b.positions.has(entry!));
+          base = walked?.entries ?? [];
+          position = walked?.positions.get(entry) ?? -1;
+        } else position = -1;
         if (position < 0) seen ??= new Set(entries);
       }
       // Past the base's length the walk may have come round to its start again.
@@ -161,11 +151,11 @@ export class NameTable {
         continue;
       }
       if (body[i] !== CLOSE_BRACKET) return -1;
-      return this.finish(entries, clean, i + 1);
+      return this.finish(entries, clean, i + 1, walked);
     }
   }
 
-  private finish(entries: Entry[], clean: boolean, end: number): number {
+  private finish(entries: Entry[], clean: boolean, end: number, walked: BaseList | undefined): number {
     const n = entries.length;
     const views = new Array<NodeView>(n);
     const names = new Array<Uint8Array>(n);
@@ -175,32 +165,24 @@ export class NameTable {
     }
     this.found = views;
     this.foundNames = names;
-    // A clean list becomes the base the next (rotated) request is compared with.
-    if (clean && n > 0 && (n !== this.base.length || !sameOrder(entries, this.base))) this.setBase(entries, views, names);
-    if (clean && n > 0) this.foundRotation = { names: this.baseNames, views: this.baseViews, offset: 0 };
+    if (!clean || n === 0) return end;
+    // A clean list becomes a base the next (rotated) requests are compared with.
+    let base = walked !== undefined && n === walked.entries.length && sameOrder(entries, walked.entries) ? walked : undefined;
+    if (base === undefined) {
+      base = new BaseList(entries, views, names);
+      this.bases.unshift(base);
+      if (this.bases.length > BASES) this.bases.pop();
+    }
+    this.use(base);
+    this.foundRotation = { names: base.names, views: base.views, offset: 0 };
     return end;
   }
 
-  private setBase(entries: Entry[], views: NodeView[], names: Uint8Array[]): void {
-    this.base = entries;
-    this.baseViews = views;
-    this.baseNames = names;
-    this.rotatedViews = new Array<NodeView>(views.length);
-    this.rotatedNames = new Array<Uint8Array>(names.length);
-    this.baseOffsets = new Int32Array(entries.length);
-    this.basePositions = new Map(entries.map((entry, k) => [entry, k]));
-    let size = entries.length - 1;
-    for (const json of names) size += json.length;
-    const text = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (let k = 0; k < names.length; k += 1) {
-      if (k > 0) text[at++] = COMMA;
-      this.baseOffsets[k] = at;
-      const json = names[k]!;
-      text.set(json, at);
-      at += json.length;
-    }
-    this.baseText = text;
+  /** `base` to the front: the least recently used is the one a new list replaces. */
+  private use(base: BaseList): void {
+    if (this.bases[0] === base) return;
+    this.bases.splice(this.bases.indexOf(base), 1);
+    this.bases.unshift(base);
   }
 
   /** A known node by its name's bytes; undefined if the index has none of that name. */
@@ -237,9 +219,7 @@ export class NameTable {
     const previous = this.jsonByView;
     this.jsonByView = new Map();
     this.byHash = new Map();
-    this.base = [];
-    this.basePositions = new Map();
-    this.baseText = undefined;
+    this.bases = [];
     for (const view of this.index.knownNodes()) {
       const entry = this.entryOf(view, previous.get(view));
       this.add(nameHash(entry.json, 1, entry.json.length - 1), entry);
@@ -257,6 +237,68 @@ export class NameTable {
     else if (Array.isArray(found)) found.push(entry);
     else if (found.view !== entry.view) this.byHash.set(hash, [found, entry]);
     return entry;
+  }
+}
+
+/**
+ * A list of known nodes, each once, as kube-scheduler sent it: its entries, views and names,
+ * its bytes (names joined by commas) and where each name starts in them.
+ */
+class BaseList {
+  /** Each entry's position: a request's first name is found in it by lookup, not by a scan of 5,000 entries. */
+  readonly positions: Map<Entry, number>;
+  /**
+   * Where a rotation is written, call after call: two fresh 5,000-element arrays per call were
+   * half of what a served filter allocated (about 160 kB a call), and with a 4 MB young
+   * generation every 22nd call paid a 1-2 ms scavenge (filter-verb.ts has the figures).
+   */
+  readonly rotatedViews: NodeView[];
+  readonly rotatedNames: Uint8Array[];
+  private readonly text: Buffer;
+  private readonly offsets: Int32Array;
+
+  /**
+   * `views` and `names` are arrays of their own, though `entries` holds both: rotating them
+   * straight from the entries (one array, one loop) measured slower served (throughput
+   * 0.70-0.71 of the do-nothing server against 0.77, worker-many-profiles, two runs).
+   */
+  constructor(
+    readonly entries: readonly Entry[],
+    readonly views: readonly NodeView[],
+    readonly names: readonly Uint8Array[],
+  ) {
+    this.positions = new Map(entries.map((entry, k) => [entry, k]));
+    this.rotatedViews = new Array<NodeView>(views.length);
+    this.rotatedNames = new Array<Uint8Array>(names.length);
+    this.offsets = new Int32Array(entries.length);
+    let size = entries.length - 1;
+    for (const json of names) size += json.length;
+    const text = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let k = 0; k < names.length; k += 1) {
+      if (k > 0) text[at++] = COMMA;
+      this.offsets[k] = at;
+      const json = names[k]!;
+      text.set(json, at);
+      at += json.length;
+    }
+    this.text = text;
+  }
+
+  /** Where the array ends (after `]`) if `body` from `start` holds this list from name k round to k - 1, byte for byte; else -1. */
+  rotationEnd(body: Buffer, start: number, k: number): number {
+    const text = this.text;
+    // Names k.. then, after a comma, names ..k-1: the bytes from k's quote, then up to it.
+    const at = this.offsets[k]!;
+    const tail = text.length - at;
+    if (Buffer.compare(body.subarray(start, start + tail), text.subarray(at)) !== 0) return -1;
+    let end = start + tail;
+    if (k > 0) {
+      if (body[end] !== COMMA || Buffer.compare(body.subarray(end + 1, end + at), text.subarray(0, at - 1)) !== 0) return -1;
+      end += at;
+    }
+    end = skipSpace(body, end);
+    return body[end] === CLOSE_BRACKET ? end + 1 : -1;
   }
 }
 
