@@ -249,6 +249,8 @@ function breakdownLines(b: VerbBreakdown): string[] {
             `| ${verb} | the verb, same pod as a call before (verdict-cache.ts, failed-nodes-memo.ts) | - | ${fmt(b.byVerb[verb].extender.verbReusedMs!)} |`,
             `| ${verb} | the same, one node changed since (a bind) | - | ${fmt(b.byVerb[verb].extender.verbOneChangedMs ?? Number.NaN)} |`,
             `| ${verb} | the same, ${b.byVerb[verb].extender.classes ?? '?'} pod classes in turn (more than are kept) | - | ${fmt(b.byVerb[verb].extender.verbManyClassesMs ?? Number.NaN)} |`,
+            `| ${verb} | reading the body and the verb, same pod as a call before | - | ${fmt(b.byVerb[verb].extender.decodedReusedMs ?? Number.NaN)} |`,
+            `| ${verb} | the same, a prioritize body of the nodes it kept read between (as kube-scheduler sends them) | - | ${fmt(b.byVerb[verb].extender.verbAfterPrioritizeMs ?? Number.NaN)} |`,
           ]
         : []),
       row('JSON.stringify of the answer', (p) => p.encodeMs, verb),

@@ -47,6 +47,13 @@ export interface PhaseTimes {
    * cluster of many workloads placed by turns costs, every call judging every node.
    */
   readonly verbManyClassesMs?: number;
+  /**
+   * Filter only: reading the body and the verb, warm, each call after a prioritize body naming
+   * the nodes the filter kept (read outside the timing), as kube-scheduler sends them in turn;
+   * `decodedReusedMs` is the same without the prioritize bodies between.
+   */
+  readonly verbAfterPrioritizeMs?: number;
+  readonly decodedReusedMs?: number;
   readonly classes?: number;
   /** JSON.stringify of the answer. */
   readonly encodeMs: number;
@@ -92,12 +99,14 @@ function timeAfter(between: (i: number) => void, fn: () => unknown): number {
 
 function medianPhases(all: PhaseTimes[]): PhaseTimes {
   const of = (pick: (p: PhaseTimes) => number) => median(all.map(pick));
-  const reused = all.every((p) => p.verbReusedMs !== undefined && p.verbOneChangedMs !== undefined && p.verbManyClassesMs !== undefined)
+  const reused = all.every((p) => p.verbReusedMs !== undefined && p.verbOneChangedMs !== undefined && p.verbManyClassesMs !== undefined && p.verbAfterPrioritizeMs !== undefined)
     ? {
         verbReusedMs: of((p) => p.verbReusedMs!),
         verbOneChangedMs: of((p) => p.verbOneChangedMs!),
         verbManyClassesMs: of((p) => p.verbManyClassesMs!),
         classes: of((p) => p.classes!),
+        verbAfterPrioritizeMs: of((p) => p.verbAfterPrioritizeMs!),
+        decodedReusedMs: of((p) => p.decodedReusedMs!),
       }
     : {};
   return { parseMs: of((p) => p.parseMs), validateMs: of((p) => p.validateMs), verbMs: of((p) => p.verbMs), ...reused, encodeMs: of((p) => p.encodeMs), answerBytes: of((p) => p.answerBytes) };
@@ -129,6 +138,7 @@ function measure(spec: ClusterSpec): VerbBreakdown {
       const bytes = Buffer.from(body);
       const args = decodeCandidateArgs(bytes, extender.generation.resolver);
       const answer = run(args);
+      const prioritizeBody = verb === 'filter' ? keptBody(body, args, extender) : undefined;
       ext.push({
         // The extender reads names from the bytes (candidate-args.ts): its decode is one phase.
         parseMs: time(() => decodeCandidateArgs(bytes, extender.generation.resolver)),
@@ -140,6 +150,11 @@ function measure(spec: ClusterSpec): VerbBreakdown {
               verbOneChangedMs: timeAfter(flipOneNode(extender, args), () => run(args, warm)),
               verbManyClassesMs: timeAfter(() => undefined, inTurn(classes.map((Pod) => ({ ...args, Pod })), (each) => run(each, warm))),
               classes: classes.length,
+              decodedReusedMs: time(() => run(decodeCandidateArgs(bytes, extender.generation.resolver), warm)),
+              verbAfterPrioritizeMs: timeAfter(
+                () => decodeCandidateArgs(prioritizeBody!, extender.generation.resolver),
+                () => run(decodeCandidateArgs(bytes, extender.generation.resolver), warm),
+              ),
             }
           : {}),
         encodeMs: 0,
@@ -165,6 +180,14 @@ function podClasses(plan: ClusterPlan, bodies: readonly RequestBody[]): KubePod[
   const namespaces = plan.namespaces.filter((ns) => ns.team !== undefined && ns.name.endsWith('-apps')).map((ns) => ns.name);
   const pods = bodies.map(({ body }) => (JSON.parse(body) as { Pod: KubePod }).Pod);
   return namespaces.flatMap((namespace) => pods.map((pod) => ({ ...pod, metadata: { ...pod.metadata, namespace } })));
+}
+
+/** The prioritize body kube-scheduler sends after this filter body: the same Pod, the nodes the filter kept. */
+function keptBody(body: string, args: CandidateArgs, extender: Extender): Buffer {
+  const verdicts = runFilter(args, extender.generation).verdicts;
+  const kept = args.views.filter((_, i) => verdicts[i] === undefined).map((view) => view.name);
+  const { Pod } = JSON.parse(body) as { Pod: unknown };
+  return Buffer.from(JSON.stringify({ Pod, Nodes: null, NodeNames: kept }));
 }
 
 /** A call that takes the next of `all` each time. */
