@@ -7,7 +7,8 @@ import { BACKSLASH, CLOSE_BRACKET, COMMA, nameHash, QUOTE, skipSpace } from './n
  * Lists kept to compare requests with. kube-scheduler sends filter the nodes its own plugins
  * kept and prioritize the ones the filter kept, so two lists come in turn (more where teams'
  * pods alternate); with one kept, each call replaced the other's and no rotation was ever
- * found under the real scheduler.
+ * found under the real scheduler: a filter call after a prioritize body cost 8.1-8.6 ms in
+ * process at 5,000 nodes, against 0.22-0.31 ms with four (2026-12-02).
  */
 const BASES = 4;
 
@@ -28,11 +29,11 @@ interface Entry {
  * rules reject.
  *
  * kube-scheduler sends the same names each cycle, rotated (`n1..n4`, then `n2,n3,n4,n1`: the
- * fixtures' README). So the array is first compared, in two native compares, with the last
- * clean list's bytes rotated to its first name: at 5,000 cloud-style names that is 250 kB
- * compared in about 20 µs, where reading name by name took 0.5 ms. Otherwise each name is
- * compared with the node that followed the previous one in that list, and only a mismatch is
- * hashed and looked up. Rebuilt when the index's set of node states changes
+ * fixtures' README). So the array is first compared, in two native compares, with a recent
+ * clean list's bytes rotated to its first name (BASES says why more than one): at 5,000
+ * cloud-style names that is 250 kB compared in about 20 µs, where reading name by name took
+ * 0.5 ms. Otherwise each name is compared with the node that followed the previous one in the
+ * list holding the first name, and only a mismatch is hashed and looked up. Rebuilt when the index's set of node states changes
  * (nodeSetGeneration), which node additions and removals do, not pod events.
  *
  * The table also holds each name's JSON bytes and hands them out beside the views
