@@ -33,8 +33,9 @@ interface Entry {
  * clean list's bytes rotated to its first name (BASES says why more than one): at 5,000
  * cloud-style names that is 250 kB compared in about 20 µs, where reading name by name took
  * 0.5 ms. Otherwise each name is compared with the node that followed the previous one in the
- * list holding the first name, and only a mismatch is hashed and looked up. Rebuilt when the index's set of node states changes
- * (nodeSetGeneration), which node additions and removals do, not pod events.
+ * list holding the first name, and only a mismatch is hashed and looked up. Rebuilt when the
+ * index's set of node states changes (nodeSetGeneration), which node additions and removals
+ * do, not pod events.
  *
  * The table also holds each name's JSON bytes and hands them out beside the views
  * (`jsonNames()`), so that answers copy names in without encoding them and the index's views
@@ -102,7 +103,7 @@ export class NameTable {
     return -1;
   }
 
-  /** Name by name, each compared with the one after the previous in the base list first. */
+  /** Name by name, each compared with the one after the previous in a base list first. */
   private readEach(body: Buffer, from: number): number {
     this.unknown = undefined;
     // The base the walk follows: the most recent one holding the first name.
