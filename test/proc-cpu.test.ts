@@ -14,8 +14,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(process.platform !== 'linux')('Proc.cpuSeconds (Linux /proc)', () => {
   it('counts the CPU a child burns, not the time it sleeps, and is undefined after exit', async () => {
-    // Burns 0.5 s of CPU, then sleeps until stopped.
-    const script = 'const end = Date.now() + 500; while (Date.now() < end); setInterval(() => {}, 60_000);';
+    // Burns 0.5 s of its own CPU (not of wall time: on a busy machine that would be less), then sleeps until stopped.
+    const script = 'for (let u = process.cpuUsage(); u.user + u.system < 500_000; u = process.cpuUsage()); setInterval(() => {}, 60_000);';
     const started = performance.now();
     const proc = Proc.start('burner', process.execPath, ['-e', script], path.join(dir, 'burner.log'));
     try {
