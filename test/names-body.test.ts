@@ -121,6 +121,19 @@ describe('reading a NodeNames body from its bytes', () => {
     }
   });
 
+  it('knows a kept list read name by name (spaces between names) whatever list came between', () => {
+    const resolver = resolverOf(index);
+    const rotationOf = (names: readonly string[], spaced = false) => {
+      const text = spaced ? body(names).replace(/","/g, '", "') : body(names);
+      return decodeCandidateArgs(Buffer.from(text), resolver).rotation;
+    };
+    const all = rotationOf(NAMES)!;
+    // A subset holding the first name, now the most recent list that does.
+    expect(rotationOf(NAMES.slice(0, 2))).toBeDefined();
+    expect(rotationOf(NAMES, true)?.views).toBe(all.views);
+    expect(rotationOf([...NAMES.slice(1), NAMES[0]!])?.views).toBe(all.views);
+  });
+
   it('hands out each name as JSON bytes beside its view, known or not, across a rebuild of the table', () => {
     const grown = indexOf(['a1', 'a2']);
     const resolver = resolverOf(grown);

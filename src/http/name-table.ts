@@ -108,7 +108,6 @@ export class NameTable {
     this.unknown = undefined;
     // The base the walk follows: the most recent one holding the first name.
     let base: readonly Entry[] = [];
-    let walked: BaseList | undefined;
     const entries: Entry[] = [];
     // While every name is the one after the previous in the base (which holds each node once)
     // and the list is no longer than it, no name can repeat: nothing to track.
@@ -116,7 +115,7 @@ export class NameTable {
     let seen: Set<Entry> | undefined;
     let clean = true;
     let i = skipSpace(body, from);
-    if (body[i] === CLOSE_BRACKET) return this.finish(entries, true, i + 1, undefined);
+    if (body[i] === CLOSE_BRACKET) return this.finish(entries, true, i + 1);
     for (;;) {
       if (body[i] !== QUOTE) return -1;
       const start = i + 1;
@@ -132,7 +131,7 @@ export class NameTable {
         entry = this.lookUp(body, start, end);
         if (!entry.indexed) clean = false;
         if (entries.length === 0) {
-          walked = this.bases.find((b) => b.positions.has(entry!));
+          const walked = this.bases.find((b) => b.positions.has(entry!));
           base = walked?.entries ?? [];
           position = walked?.positions.get(entry) ?? -1;
         } else position = -1;
@@ -153,11 +152,11 @@ export class NameTable {
         continue;
       }
       if (body[i] !== CLOSE_BRACKET) return -1;
-      return this.finish(entries, clean, i + 1, walked);
+      return this.finish(entries, clean, i + 1);
     }
   }
 
-  private finish(entries: Entry[], clean: boolean, end: number, walked: BaseList | undefined): number {
+  private finish(entries: Entry[], clean: boolean, end: number): number {
     const n = entries.length;
     const views = new Array<NodeView>(n);
     const names = new Array<Uint8Array>(n);
@@ -169,7 +168,8 @@ export class NameTable {
     this.foundNames = names;
     if (!clean || n === 0) return end;
     // A clean list becomes a base the next (rotated) requests are compared with.
-    let base = walked !== undefined && n === walked.entries.length && sameOrder(entries, walked.entries) ? walked : undefined;
+    // Equal to a kept list (read name by name, say for spaces between names): that list, not a copy.
+    let base = this.bases.find((b) => b.entries.length === n && b.positions.get(entries[0]!) === 0 && sameOrder(entries, b.entries));
     if (base === undefined) {
       base = new BaseList(entries, views, names);
       this.bases.unshift(base);
@@ -182,8 +182,9 @@ export class NameTable {
 
   /** `base` to the front: the least recently used is the one a new list replaces. */
   private use(base: BaseList): void {
-    if (this.bases[0] === base) return;
-    this.bases.splice(this.bases.indexOf(base), 1);
+    const at = this.bases.indexOf(base);
+    if (at <= 0) return;
+    this.bases.splice(at, 1);
     this.bases.unshift(base);
   }
 
