@@ -71,14 +71,7 @@ const ITERATIONS = 150;
 
 /** Median time of `fn` in milliseconds. */
 function time(fn: () => unknown): number {
-  for (let i = 0; i < WARMUP; i += 1) fn();
-  const samples: number[] = [];
-  for (let i = 0; i < ITERATIONS; i += 1) {
-    const started = performance.now();
-    fn();
-    samples.push(performance.now() - started);
-  }
-  return sortedPercentile(samples.sort((a, b) => a - b), 0.5);
+  return timeAfter(() => undefined, fn);
 }
 
 /** Median time of `fn` in milliseconds, `between` run before each call and not timed. */
@@ -138,7 +131,7 @@ function measure(spec: ClusterSpec): VerbBreakdown {
       const bytes = Buffer.from(body);
       const args = decodeCandidateArgs(bytes, extender.generation.resolver);
       const answer = run(args);
-      const prioritizeBody = verb === 'filter' ? keptBody(body, args, extender) : undefined;
+      const prioritizeBody = verb === 'filter' ? keptBody(args, extender) : undefined;
       ext.push({
         // The extender reads names from the bytes (candidate-args.ts): its decode is one phase.
         parseMs: time(() => decodeCandidateArgs(bytes, extender.generation.resolver)),
@@ -183,11 +176,10 @@ function podClasses(plan: ClusterPlan, bodies: readonly RequestBody[]): KubePod[
 }
 
 /** The prioritize body kube-scheduler sends after this filter body: the same Pod, the nodes the filter kept. */
-function keptBody(body: string, args: CandidateArgs, extender: Extender): Buffer {
+function keptBody(args: CandidateArgs, extender: Extender): Buffer {
   const verdicts = runFilter(args, extender.generation).verdicts;
   const kept = args.views.filter((_, i) => verdicts[i] === undefined).map((view) => view.name);
-  const { Pod } = JSON.parse(body) as { Pod: unknown };
-  return Buffer.from(JSON.stringify({ Pod, Nodes: null, NodeNames: kept }));
+  return Buffer.from(JSON.stringify({ Pod: args.Pod, Nodes: null, NodeNames: kept }));
 }
 
 /** A call that takes the next of `all` each time. */
